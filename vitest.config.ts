@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests run in Node; WebGPU comes from dawn.node (test/webgpu-node.ts) on SwiftShader here.
+// Tests run in Node; WebGPU comes from dawn.node on SwiftShader here (TUNELAB_SWIFTSHADER=1, see src/cli/node-gpu.ts).
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
-    // Two cores: GPU tests on SwiftShader are CPU-bound, running them two at a time is the most that helps.
+    env: { TUNELAB_SWIFTSHADER: '1' },
+    // Two cores: GPU tests on SwiftShader are CPU-bound; more parallel files would only slow each other down.
     maxWorkers: 2,
   },
 });

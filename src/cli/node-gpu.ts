@@ -5,6 +5,9 @@ import { requestEngineDevice, type EngineDevice } from '../engine/device.ts';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let installed = false;
+/** dawn.node's GPU instances must outlive their devices: a collected instance takes its devices' threads down
+ * with it (seen as a native crash, "futex facility returned an unexpected error code", after a GC). */
+const liveInstances: GPU[] = [];
 
 /**
  * Opens an engine device through Dawn. Dawn toggles pass through (e.g. 'enable-dawn-features=allow_unsafe_apis').
@@ -19,5 +22,7 @@ export async function openNodeDevice(toggles: string[] = []): Promise<EngineDevi
     Object.assign(globalThis, globals);
     installed = true;
   }
-  return requestEngineDevice(create(toggles));
+  const gpu = create(toggles);
+  liveInstances.push(gpu);
+  return requestEngineDevice(gpu);
 }

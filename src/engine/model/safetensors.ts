@@ -56,7 +56,8 @@ export function readSafetensors(bytes: Uint8Array, source = 'model.safetensors')
     if (end - begin !== count * width || dataStart + end > bytes.byteLength) {
       throw new SafetensorsError(`${source}: tensor ${name} (${entry.dtype} ${JSON.stringify(entry.shape)}) has data_offsets [${begin}, ${end}] that do not match its shape or the file size`);
     }
-    const buf = bytes.slice(dataStart + begin, dataStart + end); // copy: aligned, independent of the file buffer
+    // A copy (aligned, independent of the file buffer); Uint8Array.prototype.slice because Node Buffer.slice is a view.
+    const buf = Uint8Array.prototype.slice.call(bytes, dataStart + begin, dataStart + end);
     const dv = new DataView(buf.buffer);
     let data: Float32Array | Int32Array;
     switch (entry.dtype) {

@@ -1,0 +1,243 @@
+// Training steps on one EncoderClassifier: each optimizer step is one command encoder and one submit (the micro-batches'
+// forward/backward with gradient accumulation, then norm, clipping and AdamW on the GPU). Step metrics land in a GPU
+// ring read back every few steps, never per step (DESIGN.md decision 4).
+import { createStorage, readBytes, Usage } from '../buffers.ts';
+import { Program, whole, type ShaderSource } from '../kernels/kernel.ts';
+import optimizerSrc from '../kernels/optimizer/optimizer.wgsl?raw';
+import { EncoderClassifier, METRIC_FIELDS, METRICS_SLOTS } from '../model/encoder.ts';
+import { writeRecord, type TokenBatch } from '../model/inputs.ts';
+import { mix32 } from '../random.ts';
+
+const optimizerShader: ShaderSource = { name: 'optimizer', code: optimizerSrc };
+const GRID = 1024; // workgroups per chunk, as in optimizer.wgsl
+
+export interface TrainHyper {
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  maxGradNorm: number;
+  warmupSteps: number;
+  totalSteps: number;
+}
+
+export const DEFAULT_HYPER: Omit<TrainHyper, 'lr' | 'warmupSteps' | 'totalSteps'> = { weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 };
+
+export interface StepRecord {
+  /** 0-based index of the submitted step. */
+  step: number;
+  loss: number;
+  accuracy: number;
+  rows: number;
+  gradNorm: number;
+  lr: number;
+  /** Optimizer steps taken so far (skipped steps do not count). */
+  optimizerSteps: number;
+  skipped: boolean;
+  lossScale: number;
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  rows: number;
+}
+
+export class Trainer {
+  private readonly staging: GPUBuffer;
+  private readonly stagingHost: ArrayBuffer;
+  private readonly stepConfig: GPUBuffer;
+  private readonly optState: GPUBuffer;
+  private readonly moments: [GPUBuffer, GPUBuffer];
+  private readonly partials: GPUBuffer;
+  private readonly optimizer = new Program('optimizer');
+  private readonly partialCount: number;
+  private submitted = 0;
+  private read = 0;
+  private readonly pending: StepRecord[] = [];
+
+  constructor(
+    readonly model: EncoderClassifier,
+    readonly hyper: TrainHyper,
+    /** Micro-batches per optimizer step (gradient accumulation). */
+    readonly accumulation: number,
+    readonly seed: number,
+  ) {
+    const device = model.device, label = 'trainer';
+    this.staging = createStorage(device, `${label}/staging`, model.record.bytes * accumulation, Usage.COPY_SRC | Usage.COPY_DST);
+    this.stagingHost = new ArrayBuffer(model.record.bytes * accumulation);
+    this.stepConfig = device.createBuffer({ label: `${label}/step-config`, size: 48, usage: Usage.UNIFORM | Usage.COPY_DST });
+    this.optState = createStorage(device, `${label}/optimizer-state`, 32);
+    // t = 0, skip = 0, lr = 0, clip = 1, norm = 0, loss scale = 1
+    device.queue.writeBuffer(this.optState, 0, new Float32Array([0, 0, 0, 0, 0, 1, 0, 1]));
+    device.queue.writeBuffer(this.optState, 0, new Uint32Array([0, 0, 0, 0]));
+    const arenaBytes = model.layout.size * 4;
+    this.moments = [createStorage(device, `${label}/adam-m`, arenaBytes), createStorage(device, `${label}/adam-v`, arenaBytes)];
+    const chunk = Math.floor(device.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
+    const chunks = Math.ceil(model.layout.size / chunk);
+    this.partialCount = chunks * GRID;
+    this.partials = createStorage(device, `${label}/norm-partials`, this.partialCount * 4);
+    if (model.grads) this.recordOptimizer(chunk, chunks); // an inference instance only evaluates and predicts
+    model.ctx.finalize();
+  }
+
+  private get layoutSize(): number {
+    return this.model.layout.size;
+  }
+
+  private recordOptimizer(chunk: number, chunks: number): void {
+    const { ctx } = this.model;
+    const grads = this.model.grads!;
+    const range = (buffer: GPUBuffer, i: number) => {
+      const count = Math.min(chunk, this.layoutSize - i * chunk);
+      return { buffer, offset: i * chunk * 4, size: count * 4 };
+    };
+    for (let i = 0; i < chunks; i++) {
+      const count = Math.min(chunk, this.layoutSize - i * chunk);
+      this.optimizer.dispatch(ctx.dispatch(`grad-sumsq[${i}]`, ctx.pipeline(optimizerShader, 'sumsq_partial'), { words: [i * chunk, count, i * GRID, 0] },
+        [undefined, range(grads, i), whole(this.partials)], [GRID, 1, 1]));
+    }
+    this.optimizer.dispatch(ctx.dispatch('optimizer-finalize', ctx.pipeline(optimizerShader, 'finalize'), undefined,
+      [whole(this.stepConfig), undefined, whole(this.partials), whole(this.optState), undefined, undefined, undefined, whole(this.model.metrics)], [1, 1, 1]));
+    for (let i = 0; i < chunks; i++) {
+      const count = Math.min(chunk, this.layoutSize - i * chunk);
+      this.optimizer.dispatch(ctx.dispatch(`adamw[${i}]`, ctx.pipeline(optimizerShader, 'adamw'), { words: [i * chunk, count, i * GRID, 0] },
+        [whole(this.stepConfig), range(grads, i), undefined, whole(this.optState), range(this.model.params, i), range(this.moments[0], i), range(this.moments[1], i)], [GRID, 1, 1]));
+    }
+  }
+
+  /** Uploads the whole parameter arena (fp32, the layout of model.layout). */
+  setWeights(arena: Float32Array): void {
+    if (arena.length !== this.layoutSize) throw new Error(`setWeights: ${arena.length} floats, the arena holds ${this.layoutSize}`);
+    this.model.device.queue.writeBuffer(this.model.params, 0, arena.buffer, arena.byteOffset, arena.byteLength);
+  }
+
+  private writeStepConfig(slot: number): void {
+    const h = this.hyper;
+    const buf = new ArrayBuffer(48);
+    const f = new Float32Array(buf), u = new Uint32Array(buf);
+    f[0] = h.lr; u[1] = h.warmupSteps; u[2] = h.totalSteps; u[3] = slot;
+    f[4] = h.beta1; f[5] = h.beta2; f[6] = h.eps; f[7] = h.weightDecay;
+    f[8] = h.maxGradNorm; u[9] = this.partialCount; u[10] = this.model.layout.decayCount; u[11] = 0;
+    this.model.device.queue.writeBuffer(this.stepConfig, 0, buf);
+  }
+
+  private stageMicroBatches(micros: TokenBatch[], training: boolean, slot: number, stepIndex: number): void {
+    if (micros.length > this.accumulation) throw new Error(`${micros.length} micro-batches, the trainer was built for ${this.accumulation}`);
+    const realRows = micros.reduce((n, b) => n + b.labels.filter((l) => l !== 0xffffffff).length, 0);
+    micros.forEach((b, k) => {
+      const seed = mix32(mix32(this.seed ^ 0x5bd1e995) + mix32(stepIndex * 64 + k));
+      writeRecord(this.stagingHost, k * this.model.record.bytes, this.model.record, b, { seed, training, invBatch: realRows > 0 ? 1 / realRows : 0, slot }, training);
+    });
+    this.model.device.queue.writeBuffer(this.staging, 0, this.stagingHost, 0, micros.length * this.model.record.bytes);
+  }
+
+  private encodeForwardBackward(prog: Program, micros: TokenBatch[]): void {
+    micros.forEach((_, k) => {
+      this.model.copyInputs(prog, this.staging, k * this.model.record.bytes);
+      prog.append(this.model.forward);
+      prog.append(this.model.backward);
+    });
+  }
+
+  /**
+   * One optimizer step over `micros` (one micro-batch each, same effective batch): one submit. Resolves at once unless
+   * the metrics ring is full, in which case it first reads the ring back.
+   */
+  async step(micros: TokenBatch[]): Promise<void> {
+    if (!this.model.grads) throw new Error('Trainer.step: the model instance was created without gradients');
+    if (this.submitted - this.read >= METRICS_SLOTS) await this.collect();
+    const slot = this.submitted % METRICS_SLOTS;
+    this.stageMicroBatches(micros, true, slot, this.submitted);
+    this.writeStepConfig(slot);
+    const prog = new Program('train-step');
+    prog.clear({ buffer: this.model.metrics, offset: slot * METRIC_FIELDS * 4, size: METRIC_FIELDS * 4 });
+    this.encodeForwardBackward(prog, micros);
+    prog.append(this.optimizer);
+    this.submit(prog);
+    this.submitted++;
+  }
+
+  /** Forward and backward only (gradients accumulate in model.grads); for tests and gradient checks. */
+  forwardBackward(micros: TokenBatch[]): void {
+    this.stageMicroBatches(micros, true, 0, this.submitted);
+    const prog = new Program('forward-backward');
+    this.encodeForwardBackward(prog, micros);
+    this.submit(prog);
+  }
+
+  private submit(prog: Program): void {
+    const enc = this.model.device.createCommandEncoder({ label: prog.label });
+    prog.encode(enc);
+    this.model.device.queue.submit([enc.finish()]);
+  }
+
+  /** Reads the metrics of every step submitted since the last read (one readback). */
+  async collect(): Promise<StepRecord[]> {
+    if (this.submitted > this.read) {
+      const raw = new Float32Array(await readBytes(this.model.device, this.model.metrics));
+      for (let s = this.read; s < this.submitted; s++) {
+        const o = (s % METRICS_SLOTS) * METRIC_FIELDS;
+        const rows = raw[o + 2]!;
+        this.pending.push({
+          step: s, loss: raw[o]! / rows, accuracy: raw[o + 1]! / rows, rows, gradNorm: raw[o + 3]!, lr: raw[o + 4]!,
+          optimizerSteps: raw[o + 5]!, skipped: raw[o + 6]! !== 0, lossScale: raw[o + 7]!,
+        });
+      }
+      this.read = this.submitted;
+    }
+    return this.pending.splice(0);
+  }
+
+  get stepsSubmitted(): number {
+    return this.submitted;
+  }
+
+  /** Loss and accuracy over `batches` (no dropout, no gradients); one readback at the end. */
+  async evaluate(batches: TokenBatch[]): Promise<EvalResult> {
+    const device = this.model.device;
+    const clear = new Program('eval-clear');
+    clear.clear(whole(this.model.evalMetrics));
+    this.submit(clear);
+    for (let i = 0; i < batches.length; i += this.accumulation) {
+      const group = batches.slice(i, i + this.accumulation);
+      this.stageMicroBatches(group, false, 0, 0);
+      const prog = new Program('evaluate');
+      group.forEach((_, k) => {
+        this.model.copyInputs(prog, this.staging, k * this.model.record.bytes);
+        prog.append(this.model.forward);
+        prog.append(this.model.evalLoss);
+      });
+      this.submit(prog);
+    }
+    const m = new Float32Array(await readBytes(device, this.model.evalMetrics));
+    const rows = m[2]!;
+    return { loss: m[0]! / rows, accuracy: m[1]! / rows, rows };
+  }
+
+  /** Logits [B, numLabels] of one batch (evaluation mode). */
+  async predict(batch: TokenBatch): Promise<Float32Array> {
+    this.stageMicroBatches([batch], false, 0, 0);
+    const prog = new Program('predict');
+    this.model.copyInputs(prog, this.staging, 0);
+    prog.append(this.model.forward);
+    this.submit(prog);
+    const logits = this.model.buffers.get('logits')!;
+    return new Float32Array(await readBytes(this.model.device, logits, 0, batch.labels.length * this.model.config.numLabels * 4));
+  }
+
+  async readArena(which: 'params' | 'grads'): Promise<Float32Array> {
+    const buf = which === 'params' ? this.model.params : this.model.grads!;
+    return new Float32Array(await readBytes(this.model.device, buf, 0, this.layoutSize * 4));
+  }
+
+  destroy(): void {
+    this.staging.destroy();
+    this.stepConfig.destroy();
+    this.optState.destroy();
+    this.moments[0].destroy();
+    this.moments[1].destroy();
+    this.partials.destroy();
+  }
+}
