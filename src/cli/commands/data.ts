@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DataError } from '../../data/errors.ts';
 import { prepareDataset, type PrepareProgress } from '../../data/prepare.ts';
 import type { DataSourceSpec } from '../../data/sources.ts';
+import { processIO, numFlag, UsageError, type CommandIO } from '../io.ts';
 import { NodeDataFileSystem, NodeShardStore, readTokenizerFiles, shardCacheDir } from '../node-files.ts';
 
 const USAGE = `usage: tunelab data --data SRC --model DIR [--max-len 192] [--val-fraction 0.1] [--seed 0]
@@ -11,26 +12,10 @@ const USAGE = `usage: tunelab data --data SRC --model DIR [--max-len 192] [--val
   [--train-limit N] [--val-limit N] [--no-cache] [--json]
 SRC: a folder with train.* (+ test.*), one file (JSONL, CSV, TSV, Parquet; .gz ok) or aclImdb_v1.tar.gz`;
 
-export interface DataCommandIO {
-  stdout: (line: string) => void;
-  stderr: (line: string) => void;
-}
+export type DataCommandIO = CommandIO;
+const num = numFlag;
 
-const defaultIO: DataCommandIO = {
-  stdout: (s) => process.stdout.write(`${s}\n`),
-  stderr: (s) => process.stderr.write(`${s}\n`),
-};
-
-function num(name: string, v: string | undefined, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  return n;
-}
-
-class UsageError extends Error {}
-
-export async function dataCommand(argv: string[], io: DataCommandIO = defaultIO): Promise<number> {
+export async function dataCommand(argv: string[], io: DataCommandIO = processIO): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({

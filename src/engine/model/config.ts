@@ -97,8 +97,9 @@ export function parseModelConfig(json: unknown, source = 'config.json'): Encoder
 
 /** The config.json TuneLab writes for a sequence classifier (loadable by transformers' from_pretrained). */
 export function toHfConfig(c: EncoderConfig): Record<string, unknown> {
-  const labels = { id2label: Object.fromEntries(Array.from({ length: c.numLabels }, (_, i) => [String(i), c.numLabels === 2 ? ['NEGATIVE', 'POSITIVE'][i] : `LABEL_${i}`])) };
-  const label2id = Object.fromEntries(Object.entries(labels.id2label).map(([k, v]) => [v, Number(k)]));
+  const names = Array.from({ length: c.numLabels }, (_, i): string => (c.numLabels === 2 ? (['NEGATIVE', 'POSITIVE'][i] ?? '') : `LABEL_${i}`));
+  const labels = { id2label: Object.fromEntries(names.map((n, i) => [String(i), n])) };
+  const label2id: Record<string, number> = Object.fromEntries(names.map((n, i) => [n, i]));
   if (c.arch === 'distilbert') {
     return {
       architectures: ['DistilBertForSequenceClassification'], model_type: 'distilbert',
