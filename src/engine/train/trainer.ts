@@ -9,7 +9,9 @@ import { writeRecord, type TokenBatch } from '../model/inputs.ts';
 import { mix32 } from '../random.ts';
 
 const optimizerShader: ShaderSource = { name: 'optimizer', code: optimizerSrc };
-const GRID = 1024; // workgroups per chunk, as in optimizer.wgsl
+/** Workgroups of the grid-stride optimizer kernels per chunk: at least 64 elements per thread (a workgroup is costly
+ * where barriers are emulated, as on SwiftShader), at most 1024 (enough to fill a large GPU). */
+const gridFor = (count: number): number => Math.max(1, Math.min(1024, Math.ceil(count / (256 * 64))));
 
 export interface TrainHyper {
   lr: number;
@@ -76,7 +78,7 @@ export class Trainer {
     this.moments = [createStorage(device, `${label}/adam-m`, arenaBytes), createStorage(device, `${label}/adam-v`, arenaBytes)];
     const chunk = Math.floor(device.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
     const chunks = Math.ceil(model.layout.size / chunk);
-    this.partialCount = chunks * GRID;
+    this.partialCount = chunks * 1024; // partial slots per chunk: the largest grid; unused slots stay 0
     this.partials = createStorage(device, `${label}/norm-partials`, this.partialCount * 4);
     if (model.grads) this.recordOptimizer(chunk, chunks); // an inference instance only evaluates and predicts
     model.ctx.finalize();
@@ -95,15 +97,15 @@ export class Trainer {
     };
     for (let i = 0; i < chunks; i++) {
       const count = Math.min(chunk, this.layoutSize - i * chunk);
-      this.optimizer.dispatch(ctx.dispatch(`grad-sumsq[${i}]`, ctx.pipeline(optimizerShader, 'sumsq_partial'), { words: [i * chunk, count, i * GRID, 0] },
-        [undefined, range(grads, i), whole(this.partials)], [GRID, 1, 1]));
+      this.optimizer.dispatch(ctx.dispatch(`grad-sumsq[${i}]`, ctx.pipeline(optimizerShader, 'sumsq_partial'), { words: [i * chunk, count, i * 1024, gridFor(count)] },
+        [undefined, range(grads, i), whole(this.partials)], [gridFor(count), 1, 1]));
     }
     this.optimizer.dispatch(ctx.dispatch('optimizer-finalize', ctx.pipeline(optimizerShader, 'finalize'), undefined,
       [whole(this.stepConfig), undefined, whole(this.partials), whole(this.optState), undefined, undefined, undefined, whole(this.model.metrics)], [1, 1, 1]));
     for (let i = 0; i < chunks; i++) {
       const count = Math.min(chunk, this.layoutSize - i * chunk);
-      this.optimizer.dispatch(ctx.dispatch(`adamw[${i}]`, ctx.pipeline(optimizerShader, 'adamw'), { words: [i * chunk, count, i * GRID, 0] },
-        [whole(this.stepConfig), range(grads, i), undefined, whole(this.optState), range(this.model.params, i), range(this.moments[0], i), range(this.moments[1], i)], [GRID, 1, 1]));
+      this.optimizer.dispatch(ctx.dispatch(`adamw[${i}]`, ctx.pipeline(optimizerShader, 'adamw'), { words: [i * chunk, count, 0, gridFor(count)] },
+        [whole(this.stepConfig), range(grads, i), undefined, whole(this.optState), range(this.model.params, i), range(this.moments[0], i), range(this.moments[1], i)], [gridFor(count), 1, 1]));
     }
   }
 

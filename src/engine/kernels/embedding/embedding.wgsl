@@ -21,9 +21,9 @@ override TYPES: u32 = 0u;
 @group(0) @binding(12) var<storage, read_write> dy_eff: array<f32>;  // [rows, D] dy after dropout (beta gradient)
 @group(0) @binding(13) var<storage, read_write> dy_xhat: array<f32>; // [rows, D] dy * x_hat (gamma gradient)
 
-const WG = 128u;
-var<workgroup> red: array<f32, 128>;
-var<workgroup> red2: array<f32, 128>;
+const WG = 64u;
+var<workgroup> red: array<f32, 64>;
+var<workgroup> red2: array<f32, 64>;
 
 fn reduce2(lid: u32, v1: f32, v2: f32) -> vec2f {
   red[lid] = v1;
@@ -45,7 +45,7 @@ fn summed(row: u32, d: u32) -> f32 {
   return e;
 }
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(64)
 fn forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let row = wg.x + wg.y * 65535u;
   if (row >= P.rows) { return; }
@@ -63,7 +63,7 @@ fn forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3:
   if (lid == 0u) { stats[2u * row] = mean; stats[2u * row + 1u] = rstd; }
 }
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(64)
 fn backward_ln(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let row = wg.x + wg.y * 65535u;
   if (row >= P.rows) { return; }

@@ -16,9 +16,9 @@ struct Params { rows: u32, D: u32, eps: f32, site: u32, p_drop: f32, _p0: u32, _
 @group(0) @binding(10) var<storage, read_write> d_a: array<f32>;   // gradient of a (dropout applied)
 @group(0) @binding(11) var<storage, read_write> dy_xhat: array<f32>; // dy * x_hat, for the gamma gradient column sums
 
-const WG = 128u;
-var<workgroup> red: array<f32, 128>;
-var<workgroup> red2: array<f32, 128>;
+const WG = 64u;
+var<workgroup> red: array<f32, 64>;
+var<workgroup> red2: array<f32, 64>;
 
 fn reduce2(lid: u32, v1: f32, v2: f32) -> vec2f {
   red[lid] = v1;
@@ -38,7 +38,7 @@ fn summed(row: u32, d: u32) -> f32 {
   return a[i] * dropout_scale(micro, P.site, i, P.p_drop) + b[i];
 }
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(64)
 fn forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let row = wg.x + wg.y * 65535u;
   if (row >= P.rows) { return; }
@@ -55,7 +55,7 @@ fn forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3:
   if (lid == 0u) { stats[2u * row] = mean; stats[2u * row + 1u] = rstd; }
 }
 
-@compute @workgroup_size(128)
+@compute @workgroup_size(64)
 fn backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let row = wg.x + wg.y * 65535u;
   if (row >= P.rows) { return; }

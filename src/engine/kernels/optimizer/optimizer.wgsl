@@ -22,7 +22,7 @@ struct OptState {
   loss_scale: f32,   // 1 in fp32
 }
 
-struct ChunkParams { offset: u32, count: u32, partial_base: u32, _p0: u32 }
+struct ChunkParams { offset: u32, count: u32, partial_base: u32, grid: u32 } // grid: workgroups dispatched for this chunk
 
 @group(0) @binding(0) var<uniform> C: ChunkParams;
 @group(0) @binding(1) var<uniform> cfg: StepConfig;
@@ -35,14 +35,13 @@ struct ChunkParams { offset: u32, count: u32, partial_base: u32, _p0: u32 }
 @group(0) @binding(8) var<storage, read_write> metrics: array<f32>;
 
 const WG = 256u;
-const GRID = 1024u; // workgroups per chunk in the grid-stride kernels
 var<workgroup> red: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn sumsq_partial(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
   let lid = lid3.x;
   var acc = 0.0;
-  for (var i = wg.x * WG + lid; i < C.count; i += GRID * WG) { let g = grads[i]; acc += g * g; }
+  for (var i = wg.x * WG + lid; i < C.count; i += C.grid * WG) { let g = grads[i]; acc += g * g; }
   red[lid] = acc;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
@@ -102,7 +101,7 @@ fn adamw(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: v
   let t = f32(state.t);
   let step_size = lr / (1.0 - pow(cfg.beta1, t));
   let bc2_sqrt = sqrt(1.0 - pow(cfg.beta2, t));
-  for (var i = wg.x * WG + lid3.x; i < C.count; i += GRID * WG) {
+  for (var i = wg.x * WG + lid3.x; i < C.count; i += C.grid * WG) {
     if (!skip) {
       let g = grads[i] * clip;
       var p = params[i];
