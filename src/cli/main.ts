@@ -2,10 +2,12 @@
 import { dataCommand } from './commands/data.ts';
 import { initModelCommand } from './commands/init-model.ts';
 import { trainCommand } from './commands/train.ts';
+import { tuneCommand } from './commands/tune.ts';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   'init-model': initModelCommand,
   train: trainCommand,
+  tune: tuneCommand,
   data: dataCommand,
 };
 
