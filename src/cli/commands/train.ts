@@ -12,7 +12,7 @@ import { readModelFolder, writeModelFolder } from '../node-model.ts';
 
 const USAGE = `usage: tunelab train --model DIR --data PATH [--max-len 192] [--batch 16] [--lr 5e-5] [--weight-decay 0.01]
   [--warmup-ratio 0.1] [--epochs 1] [--max-grad-norm 1] [--train-limit N] [--val-limit N] [--val-fraction 0.1]
-  [--evals-per-epoch 2] [--max-steps N] [--memory-budget BYTES] [--micro-batch N] [--precision fp32]
+  [--evals-per-epoch 2] [--max-steps N] [--memory-budget BYTES] [--micro-batch N] [--precision fp32|fp16]
   [--seed 0] [--cache-dir D] [--out DIR] [--json]`;
 
 const STRING_FLAGS = ['model', 'data', 'max-len', 'batch', 'lr', 'weight-decay', 'warmup-ratio', 'epochs', 'max-grad-norm', 'train-limit', 'val-limit',
@@ -34,7 +34,7 @@ export async function trainCommand(argv: string[], io: CommandIO = processIO): P
     const modelDir = str('model'), dataPath = str('data');
     if (!modelDir || !dataPath) throw new UsageError('--model and --data are required');
     const precision = str('precision') ?? 'fp32';
-    if (precision !== 'fp32') throw new UsageError(`--precision ${precision}: this build trains in fp32 only`);
+    if (precision !== 'fp32' && precision !== 'fp16') throw new UsageError(`--precision ${precision}: must be fp32 or fp16`);
     const seed = numFlag('seed', str('seed'), true) ?? 0;
     const maxLen = numFlag('max-len', str('max-len'), true) ?? 192;
     const settings: TrialSettings = {
@@ -46,6 +46,7 @@ export async function trainCommand(argv: string[], io: CommandIO = processIO): P
       epochs: numFlag('epochs', str('epochs'), true) ?? 1,
       maxGradNorm: numFlag('max-grad-norm', str('max-grad-norm'), false) ?? 1,
       evalsPerEpoch: numFlag('evals-per-epoch', str('evals-per-epoch'), true) ?? 2,
+      precision,
     };
     const maxSteps = numFlag('max-steps', str('max-steps'), true);
     const memoryBudget = numFlag('memory-budget', str('memory-budget'), true);
@@ -69,7 +70,7 @@ export async function trainCommand(argv: string[], io: CommandIO = processIO): P
     io.stderr(`train: adapter ${gpu.adapterInfo.vendor} ${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`.trimEnd());
     let lastLog = 0;
     const result = await runTrial(gpu.device, model, { train: data.train, validation: data.validation }, settings, {
-      onPlan: (p) => io.stderr(`train: memory plan: micro-batch ${p.micro} x ${p.accumulation} accumulation, ${(p.bytes.total / 2 ** 20).toFixed(1)} MiB${p.backoffs.length ? ` (${p.backoffs.join('; ')})` : ''}`),
+      onPlan: (p) => io.stderr(`train: memory plan (${precision}): micro-batch ${p.micro} x ${p.accumulation} accumulation, ${(p.bytes.total / 2 ** 20).toFixed(1)} MiB${p.backoffs.length ? ` (${p.backoffs.join('; ')})` : ''}`),
       onProgress: (points) => {
         const p = points.at(-1);
         if (!p || performance.now() - lastLog < 1000) return;

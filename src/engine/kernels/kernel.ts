@@ -2,6 +2,7 @@
 // per-dispatch parameters packed into one uniform arena at 256-byte offsets, and a recorded list of dispatches
 // (a "program") that is encoded again each step without creating any GPU object.
 import { Usage } from '../buffers.ts';
+import { ENGINE_LIBS } from './lib/index.ts';
 
 export interface BufferRange {
   buffer: GPUBuffer;
@@ -85,13 +86,26 @@ export class Program {
 
 const UNIFORM_ALIGN = 256;
 
+/** Shader modules and pipelines are immutable: every KernelContext of a device shares them, so a new trial (or a new
+ * micro-batch size after an out-of-memory back-off) compiles nothing again. Keyed by shader name. */
+const deviceCaches = new WeakMap<GPUDevice, { modules: Map<string, GPUShaderModule>; pipelines: Map<string, GPUComputePipeline> }>();
+
+function cacheOf(device: GPUDevice): { modules: Map<string, GPUShaderModule>; pipelines: Map<string, GPUComputePipeline> } {
+  let c = deviceCaches.get(device);
+  if (!c) {
+    c = { modules: new Map(), pipelines: new Map() };
+    deviceCaches.set(device, c);
+  }
+  return c;
+}
+
 /**
  * Owns the pipelines and the per-dispatch uniform parameters of one model instance.
  * Parameters are staged on the CPU while the programs are built, then uploaded once by `finalize()`.
  */
 export class KernelContext {
-  private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly modules: Map<string, GPUShaderModule>;
+  private readonly pipelines: Map<string, GPUComputePipeline>;
   private readonly uniformChunks: { offset: number; bytes: Uint8Array }[] = [];
   private uniformBytes = 0;
   private uniformBuffer: GPUBuffer | undefined;
@@ -101,11 +115,16 @@ export class KernelContext {
   readonly dummyRead: GPUBuffer;
   readonly dummyWrite: GPUBuffer;
 
+  private readonly libraries: Readonly<Record<string, string>>;
+
+  /** `libraries` extend the engine's own WGSL libraries (lib/index.ts). */
   constructor(
     readonly device: GPUDevice,
-    private readonly libraries: Readonly<Record<string, string>>,
+    libraries: Readonly<Record<string, string>>,
     readonly label: string,
   ) {
+    this.libraries = { ...ENGINE_LIBS, ...libraries };
+    ({ modules: this.modules, pipelines: this.pipelines } = cacheOf(device));
     this.dummyRead = device.createBuffer({ label: `${label}/dummy-read`, size: 256, usage: Usage.STORAGE });
     this.dummyWrite = device.createBuffer({ label: `${label}/dummy-write`, size: 256, usage: Usage.STORAGE });
   }
@@ -121,10 +140,10 @@ export class KernelContext {
           if (code === undefined) throw new Error(`shader ${shader.name}: unknown WGSL library ${name}`);
           return code;
         });
-        module = this.device.createShaderModule({ label: `${this.label}/${shader.name}`, code: [...libs, shader.code].join('\n') });
+        module = this.device.createShaderModule({ label: shader.name, code: [...libs, shader.code].join('\n') });
         this.modules.set(shader.name, module);
       }
-      p = this.device.createComputePipeline({ label: `${this.label}/${shader.name}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants } });
+      p = this.device.createComputePipeline({ label: `${shader.name}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants } });
       this.pipelines.set(key, p);
     }
     return p;

@@ -3,8 +3,7 @@
 // dispatches. Shapes: B = micro-batch, T = sequence length, M = B*T rows, D hidden, H heads, dh = D/H, F ffn width.
 import { createStorage, Usage } from '../buffers.ts';
 import { KernelContext, Program, whole, type BufferRange, type ShaderSource } from '../kernels/kernel.ts';
-import { recordGemm, type Operand } from '../kernels/gemm/gemm.ts';
-import dropoutLib from '../kernels/lib/dropout.wgsl?raw';
+import { recordGemm, type GemmSpec, type Operand } from '../kernels/gemm/gemm.ts';
 import layernormSrc from '../kernels/layernorm/layernorm.wgsl?raw';
 import embeddingSrc from '../kernels/embedding/embedding.wgsl?raw';
 import softmaxSrc from '../kernels/softmax/softmax.wgsl?raw';
@@ -14,8 +13,7 @@ import type { EncoderConfig } from './config.ts';
 import { layerBlock, type LayerRole, type ModelParams } from './params.ts';
 import { recordLayout, type RecordLayout } from './inputs.ts';
 
-const LIBS = { dropout: dropoutLib };
-const layernormShader: ShaderSource = { name: 'layernorm', code: layernormSrc, libraries: ['dropout'] };
+const layernormShader: ShaderSource = { name: 'layernorm', code: layernormSrc, libraries: ['dropout', 'half'] };
 const embeddingShader: ShaderSource = { name: 'embedding', code: embeddingSrc, libraries: ['dropout'] };
 const softmaxShader: ShaderSource = { name: 'softmax', code: softmaxSrc, libraries: ['dropout'] };
 const colsumShader: ShaderSource = { name: 'colsum', code: colsumSrc };
@@ -29,15 +27,38 @@ export interface EncoderShape {
   seqLen: number;
 }
 
+/** fp32: every buffer fp32. fp16 (mixed precision): the saved activations written by GEMMs and LayerNorms are stored as
+ * packed binary16; parameters, gradients, optimizer state, statistics, attention probabilities and the head stay fp32. */
+export type Precision = 'fp32' | 'fp16';
+
+/** Activations stored in 16 bits under fp16: each needs even widths so its writers emit whole u32 words. */
+export function halfActivation(c: EncoderConfig, name: string): boolean {
+  const D = c.hidden, dh = c.hidden / c.heads, F = c.ffn;
+  if (/^x[1-9]\d*$/.test(name) || /^L\d+\.(qkv|attn|h1|f2)$/.test(name)) return D % 2 === 0;
+  if (/^L\d+\.ctx$/.test(name)) return D % 2 === 0 && dh % 2 === 0;
+  if (/^L\d+\.(f1pre|g)$/.test(name)) return F % 2 === 0;
+  return false;
+}
+
+/** Initial OptState words (optimizer.wgsl): t 0, skip 0, skipped 0, growth tracker 0, lr 0, clip 1, norm 0, loss scale. */
+export function optStateWords(lossScale: number): ArrayBuffer {
+  const buf = new ArrayBuffer(32);
+  new Float32Array(buf, 16, 4).set([0, 1, 0, lossScale]);
+  return buf;
+}
+
 /** Metrics ring: 8 floats per step slot (see optimizer.wgsl / head.wgsl). */
 export const METRICS_SLOTS = 64;
 export const METRIC_FIELDS = 8;
 
 /** The GPU buffers of one model instance, by name, with their sizes: the memory planner sums the same list. */
-export function activationBuffers(c: EncoderConfig, s: EncoderShape, training: boolean): { name: string; bytes: number }[] {
+export function activationBuffers(c: EncoderConfig, s: EncoderShape, training: boolean, precision: Precision = 'fp32'): { name: string; bytes: number; half: boolean }[] {
   const B = s.batch, T = s.seqLen, M = B * T, D = c.hidden, F = c.ffn, H = c.heads;
-  const out: { name: string; bytes: number }[] = [];
-  const f = (name: string, floats: number): void => void out.push({ name, bytes: Math.ceil((floats * 4) / 16) * 16 });
+  const out: { name: string; bytes: number; half: boolean }[] = [];
+  const f = (name: string, floats: number): void => {
+    const half = precision === 'fp16' && halfActivation(c, name);
+    out.push({ name, bytes: Math.ceil((floats * (half ? 2 : 4)) / 16) * 16, half });
+  };
   const attnDropout = training && c.attentionDropout > 0;
   f('x0', M * D);
   f('emb.stats', 2 * M);
@@ -95,7 +116,11 @@ export class EncoderClassifier {
   readonly micro: GPUBuffer;
   readonly metrics: GPUBuffer;
   readonly evalMetrics: GPUBuffer;
+  /** OptState of optimizer.wgsl: step count, skip flag, lr, clip, grad norm, loss scale. */
+  readonly optState: GPUBuffer;
   readonly record: RecordLayout;
+  /** Activation buffers stored as packed binary16. */
+  private readonly halfBuffers = new Set<GPUBuffer>();
   /** Embedding .. logits. */
   readonly forward = new Program('forward');
   /** Cross-entropy + backward into the gradient arena (accumulating). */
@@ -110,14 +135,23 @@ export class EncoderClassifier {
     readonly shape: EncoderShape,
     readonly training: boolean,
     label = 'encoder',
+    readonly precision: Precision = 'fp32',
   ) {
     const c = config;
-    this.ctx = new KernelContext(device, LIBS, label);
+    this.ctx = new KernelContext(device, {}, label);
     this.record = recordLayout(shape.batch, shape.seqLen);
     const arenaBytes = model.layout.size * 4;
     this.params = createStorage(device, `${label}/params`, arenaBytes);
     this.grads = training ? createStorage(device, `${label}/grads`, arenaBytes) : undefined;
-    for (const b of activationBuffers(c, shape, training)) this.buffers.set(b.name, createStorage(device, `${label}/${b.name}`, b.bytes));
+    for (const b of activationBuffers(c, shape, training, precision)) {
+      const buffer = createStorage(device, `${label}/${b.name}`, b.bytes);
+      this.buffers.set(b.name, buffer);
+      if (b.half) this.halfBuffers.add(buffer);
+    }
+    // Loss scale and optimizer state (optimizer.wgsl OptState, 32 bytes): here because the cross-entropy kernel reads
+    // the loss scale; the trainer initialises and updates it.
+    this.optState = createStorage(device, `${label}/optimizer-state`, 32);
+    device.queue.writeBuffer(this.optState, 0, optStateWords(1));
     this.micro = device.createBuffer({ label: `${label}/micro-state`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
     this.metrics = createStorage(device, `${label}/metrics-ring`, METRICS_SLOTS * METRIC_FIELDS * 4);
     this.evalMetrics = createStorage(device, `${label}/eval-metrics`, METRIC_FIELDS * 4);
@@ -152,6 +186,15 @@ export class EncoderClassifier {
     return this.block(layerBlock(l, role), arena);
   }
 
+  private isHalf(r: BufferRange | undefined): boolean {
+    return r !== undefined && this.halfBuffers.has(r.buffer);
+  }
+
+  /** recordGemm with each operand's storage format taken from the buffer it binds. */
+  private gemm(prog: Program, s: Omit<GemmSpec, 'half'>): void {
+    recordGemm(this.ctx, prog, { ...s, half: { A: this.isHalf(s.A.buf), B: this.isHalf(s.B.buf), C: this.isHalf(s.C.buf), aux: this.isHalf(s.aux) } });
+  }
+
   private rowsGrid(rows: number): [number, number, number] {
     return [Math.min(rows, 65535), Math.ceil(rows / 65535), 1];
   }
@@ -160,11 +203,12 @@ export class EncoderClassifier {
     const M = this.shape.batch * this.shape.seqLen, D = this.config.hidden;
     const words = [M, D, this.config.layerNormEps, site, p, 0, 0, 0];
     const params = { words, floats: [2, 4] };
+    const half = { HALF_A: this.isHalf(a) ? 1 : 0, HALF_B: this.isHalf(b) ? 1 : 0, HALF_Y: 'y' in fwd && this.isHalf(fwd.y) ? 1 : 0 };
     if ('y' in fwd) {
-      const pl = this.ctx.pipeline(layernormShader, 'forward');
+      const pl = this.ctx.pipeline(layernormShader, 'forward', half);
       prog.dispatch(this.ctx.dispatch(`${l}:ln-forward`, pl, params, [whole(this.micro), a, b, gamma, beta, fwd.y, fwd.stats], this.rowsGrid(M)));
     } else {
-      const pl = this.ctx.pipeline(layernormShader, 'backward');
+      const pl = this.ctx.pipeline(layernormShader, 'backward', half);
       prog.dispatch(this.ctx.dispatch(`${l}:ln-backward`, pl, params, [whole(this.micro), a, b, gamma, undefined, undefined, fwd.stats, fwd.dy, fwd.dB, fwd.dA, this.buf('d.dyXhat')], this.rowsGrid(M)));
     }
   }
@@ -180,15 +224,15 @@ export class EncoderClassifier {
 
   /** Linear layer y = x W^T + b over `rows` rows with row stride `xStride` (W is [out, in] as in PyTorch). */
   private linear(prog: Program, label: string, x: Operand, w: BufferRange, bias: BufferRange, rows: number, inF: number, outF: number, y: BufferRange, epilogue: 'bias' | 'biasGelu' | 'biasRelu' | 'biasTanh', aux?: BufferRange): void {
-    recordGemm(this.ctx, prog, { label, M: rows, N: outF, K: inF, A: x, B: { buf: w, rs: 1, cs: inF }, C: { buf: y, rs: outF, cs: 1 }, epilogue, bias, ...(aux ? { aux } : {}) });
+    this.gemm(prog, { label, M: rows, N: outF, K: inF, A: x, B: { buf: w, rs: 1, cs: inF }, C: { buf: y, rs: outF, cs: 1 }, epilogue, bias, ...(aux ? { aux } : {}) });
   }
 
   /** Backward of y = x W^T + b: dW += dy^T x, db += colsum(dy), and (when dx is given) dx (+)= dy W. */
   private linearBackward(prog: Program, label: string, x: Operand, w: BufferRange, dw: BufferRange, db: BufferRange, dy: BufferRange, rows: number, inF: number, outF: number, dx?: { buf: BufferRange; rs: number; beta: number; epilogue?: 'geluGrad'; aux?: BufferRange }): void {
-    recordGemm(this.ctx, prog, { label: `${label}:dW`, M: outF, N: inF, K: rows, A: { buf: dy, rs: 1, cs: outF }, B: x, C: { buf: dw, rs: inF, cs: 1 }, beta: 1 });
+    this.gemm(prog, { label: `${label}:dW`, M: outF, N: inF, K: rows, A: { buf: dy, rs: 1, cs: outF }, B: x, C: { buf: dw, rs: inF, cs: 1 }, beta: 1 });
     this.colsum(prog, `${label}:db`, dy, rows, outF, db);
     if (dx) {
-      recordGemm(this.ctx, prog, {
+      this.gemm(prog, {
         label: `${label}:dX`, M: rows, N: inF, K: outF, A: { buf: dy, rs: outF, cs: 1 }, B: { buf: w, rs: inF, cs: 1 }, C: { buf: dx.buf, rs: dx.rs, cs: 1 }, beta: dx.beta,
         ...(dx.epilogue ? { epilogue: dx.epilogue } : {}), ...(dx.aux ? { aux: dx.aux } : {}),
       });
@@ -207,7 +251,7 @@ export class EncoderClassifier {
       const x = this.buf(`x${l}`), qkv = this.buf(`L${l}.qkv`), probs = this.buf(`L${l}.probs`);
       const dropped = train && c.attentionDropout > 0 ? this.buf(`L${l}.dropped`) : probs;
       this.linear(p, `L${l}.qkv`, { buf: x, rs: D, cs: 1 }, this.lb(l, 'qkv.w'), this.lb(l, 'qkv.b'), M, D, 3 * D, qkv, 'bias');
-      recordGemm(ctx, p, {
+      this.gemm(p, {
         label: `L${l}.scores`, M: T, N: T, K: dh, batches: B, heads: H, alpha: 1 / Math.sqrt(dh),
         A: { buf: qkv, rs: 3 * D, cs: 1, offB: T * 3 * D, offH: dh },
         B: { buf: qkv, off: D, rs: 1, cs: 3 * D, offB: T * 3 * D, offH: dh },
@@ -216,7 +260,7 @@ export class EncoderClassifier {
       const smParams = { words: [T, H, SITE.attnProbs(l), dropped === probs ? 0 : c.attentionDropout, 1 / Math.sqrt(dh), 0, 0, 0], floats: [3, 4] };
       p.dispatch(ctx.dispatch(`L${l}.softmax`, ctx.pipeline(softmaxShader, 'forward'), smParams,
         [whole(this.micro), this.buf('in.lengths'), probs, dropped === probs ? { buffer: ctx.dummyWrite, offset: 0, size: 256 } : dropped, undefined], [T, B * H, 1]));
-      recordGemm(ctx, p, {
+      this.gemm(p, {
         label: `L${l}.context`, M: T, N: dh, K: T, batches: B, heads: H,
         A: { buf: dropped, rs: T, cs: 1, offB: H * T * T, offH: T * T },
         B: { buf: qkv, off: 2 * D, rs: 3 * D, cs: 1, offB: T * 3 * D, offH: dh },
@@ -245,7 +289,7 @@ export class EncoderClassifier {
   private recordLoss(prog: Program, evaluation: boolean): void {
     const dLogits = evaluation ? { buffer: this.ctx.dummyWrite, offset: 0, size: 256 } : this.buf('d.logits');
     prog.dispatch(this.ctx.dispatch(evaluation ? 'eval-cross-entropy' : 'cross-entropy', this.ctx.pipeline(headShader, 'cross_entropy'), this.headParams(evaluation),
-      [whole(this.micro), this.buf('logits'), dLogits, this.buf('in.labels'), whole(evaluation ? this.evalMetrics : this.metrics), undefined], [1, 1, 1]));
+      [whole(this.micro), this.buf('logits'), dLogits, this.buf('in.labels'), whole(evaluation ? this.evalMetrics : this.metrics), undefined, whole(this.optState)], [1, 1, 1]));
   }
 
   private recordBackward(): void {
@@ -277,12 +321,12 @@ export class EncoderClassifier {
       this.linearBackward(p, `L${l}.out`, { buf: this.buf(`L${l}.ctx`), rs: D, cs: 1 }, this.lb(l, 'o.w'), this.lb(l, 'o.w', 'grads'), this.lb(l, 'o.b', 'grads'), dAttn, M, D, D, { buf: dCtx, rs: D, beta: 0 });
       // attention core, per (b, h): ctx = Pd V, Pd = dropout(softmax(scale Q K^T + mask))
       const head = (buf: BufferRange, off: number, rs: number, cs: number, perB: number, perH: number): Operand => ({ buf, off, rs, cs, offB: perB, offH: perH });
-      recordGemm(ctx, p, { label: `L${l}.dProbs`, M: T, N: T, K: dh, batches: B, heads: H, A: head(dCtx, 0, D, 1, T * D, dh), B: head(qkv, 2 * D, 1, 3 * D, T * 3 * D, dh), C: head(dProbs, 0, T, 1, H * T * T, T * T) });
-      recordGemm(ctx, p, { label: `L${l}.dV`, M: T, N: dh, K: T, batches: B, heads: H, A: head(dropped, 0, 1, T, H * T * T, T * T), B: head(dCtx, 0, D, 1, T * D, dh), C: head(dQKV, 2 * D, 3 * D, 1, T * 3 * D, dh) });
+      this.gemm(p, { label: `L${l}.dProbs`, M: T, N: T, K: dh, batches: B, heads: H, A: head(dCtx, 0, D, 1, T * D, dh), B: head(qkv, 2 * D, 1, 3 * D, T * 3 * D, dh), C: head(dProbs, 0, T, 1, H * T * T, T * T) });
+      this.gemm(p, { label: `L${l}.dV`, M: T, N: dh, K: T, batches: B, heads: H, A: head(dropped, 0, 1, T, H * T * T, T * T), B: head(dCtx, 0, D, 1, T * D, dh), C: head(dQKV, 2 * D, 3 * D, 1, T * 3 * D, dh) });
       const smParams = { words: [T, H, SITE.attnProbs(l), c.attentionDropout, 1 / Math.sqrt(dh), 0, 0, 0], floats: [3, 4] };
       p.dispatch(ctx.dispatch(`L${l}.softmax-backward`, ctx.pipeline(softmaxShader, 'backward'), smParams, [whole(this.micro), undefined, probs, undefined, dProbs], [T, B * H, 1]));
-      recordGemm(ctx, p, { label: `L${l}.dQ`, M: T, N: dh, K: T, batches: B, heads: H, A: head(dProbs, 0, T, 1, H * T * T, T * T), B: head(qkv, D, 3 * D, 1, T * 3 * D, dh), C: head(dQKV, 0, 3 * D, 1, T * 3 * D, dh) });
-      recordGemm(ctx, p, { label: `L${l}.dK`, M: T, N: dh, K: T, batches: B, heads: H, A: head(dProbs, 0, 1, T, H * T * T, T * T), B: head(qkv, 0, 3 * D, 1, T * 3 * D, dh), C: head(dQKV, D, 3 * D, 1, T * 3 * D, dh) });
+      this.gemm(p, { label: `L${l}.dQ`, M: T, N: dh, K: T, batches: B, heads: H, A: head(dProbs, 0, T, 1, H * T * T, T * T), B: head(qkv, D, 3 * D, 1, T * 3 * D, dh), C: head(dQKV, 0, 3 * D, 1, T * 3 * D, dh) });
+      this.gemm(p, { label: `L${l}.dK`, M: T, N: dh, K: T, batches: B, heads: H, A: head(dProbs, 0, 1, T, H * T * T, T * T), B: head(qkv, 0, 3 * D, 1, T * 3 * D, dh), C: head(dQKV, D, 3 * D, 1, T * 3 * D, dh) });
       this.linearBackward(p, `L${l}.qkv`, { buf: x, rs: D, cs: 1 }, this.lb(l, 'qkv.w'), this.lb(l, 'qkv.w', 'grads'), this.lb(l, 'qkv.b', 'grads'), dQKV, M, D, 3 * D, { buf: dIn, rs: D, beta: 1 });
       [dOut, dIn] = [dIn, dOut];
     }
@@ -319,5 +363,6 @@ export class EncoderClassifier {
     this.micro.destroy();
     this.metrics.destroy();
     this.evalMetrics.destroy();
+    this.optState.destroy();
   }
 }

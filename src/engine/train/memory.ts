@@ -2,7 +2,7 @@
 // per micro-batch) against the device's limits and an optional budget. When the batch does not fit, it is split into
 // micro-batches with gradient accumulation (the same effective batch, the same result).
 import type { EncoderConfig } from '../model/config.ts';
-import { activationBuffers } from '../model/encoder.ts';
+import { activationBuffers, type Precision } from '../model/encoder.ts';
 import type { ModelParams } from '../model/params.ts';
 
 export interface DeviceMemoryLimits {
@@ -21,9 +21,9 @@ export interface MemoryPlan {
   backoffs: string[];
 }
 
-export function trialBytes(config: EncoderConfig, params: ModelParams, micro: number, seqLen: number, training: boolean): MemoryPlan['bytes'] & { largestBinding: number } {
+export function trialBytes(config: EncoderConfig, params: ModelParams, micro: number, seqLen: number, training: boolean, precision: Precision = 'fp32'): MemoryPlan['bytes'] & { largestBinding: number } {
   const arena = params.layout.size * 4;
-  const acts = activationBuffers(config, { batch: micro, seqLen }, training);
+  const acts = activationBuffers(config, { batch: micro, seqLen }, training, precision);
   const activations = acts.reduce((n, b) => n + b.bytes, 0);
   let largestBlock = 0;
   for (const b of params.layout.blocks.values()) largestBlock = Math.max(largestBlock, b.count * 4);
@@ -33,11 +33,11 @@ export function trialBytes(config: EncoderConfig, params: ModelParams, micro: nu
 }
 
 /** Halves the micro-batch until the trial fits (or micro = 1 does not, then fits = false). */
-export function planMemory(config: EncoderConfig, params: ModelParams, batchSize: number, seqLen: number, limits: DeviceMemoryLimits, budgetBytes?: number, startMicro = batchSize): MemoryPlan {
+export function planMemory(config: EncoderConfig, params: ModelParams, batchSize: number, seqLen: number, limits: DeviceMemoryLimits, budgetBytes?: number, startMicro = batchSize, precision: Precision = 'fp32'): MemoryPlan {
   const backoffs: string[] = [];
   let micro = Math.min(startMicro, batchSize);
   for (;;) {
-    const b = trialBytes(config, params, micro, seqLen, true);
+    const b = trialBytes(config, params, micro, seqLen, true, precision);
     const problems: string[] = [];
     if (b.params > limits.maxBufferSize) problems.push(`the parameter arena (${b.params} B) exceeds maxBufferSize ${limits.maxBufferSize}`);
     if (b.largestBinding > limits.maxStorageBufferBindingSize) problems.push(`a ${b.largestBinding} B buffer exceeds maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`);

@@ -2,10 +2,11 @@
 // an out-of-memory error), train with periodic evaluation on the validation split, and end complete, pruned, stopped
 // or failed with a reason. A failed run never throws for a reason a configuration or the device can cause.
 import type { EncoderConfig } from '../model/config.ts';
-import { EncoderClassifier } from '../model/encoder.ts';
+import { EncoderClassifier, type Precision } from '../model/encoder.ts';
 import type { ModelParams } from '../model/params.ts';
 import { epochSteps, evalBatches, stepsPerEpoch, type SplitView } from './batches.ts';
 import { planMemory, type MemoryPlan } from './memory.ts';
+import { SkipTracker } from './precision.ts';
 import { Trainer, type StepRecord } from './trainer.ts';
 
 export type FailureReason = 'diverged' | 'out-of-memory' | 'device-lost' | 'invalid-config' | 'data' | 'error';
@@ -31,6 +32,8 @@ export interface TrialSettings {
   microBatch?: number;
   /** Stop after this many optimizer steps (the schedule still spans the full run). */
   maxSteps?: number;
+  /** fp32 (default) or fp16 mixed precision: 16-bit activations, fp32 master weights, dynamic loss scaling. */
+  precision?: Precision;
 }
 
 export const DEFAULT_TRIAL: TrialSettings = {
@@ -78,7 +81,8 @@ export interface TrialResult {
   samplesPerSecond: number;
   microBatch: number;
   accumulation: number;
-  precision: 'fp32';
+  precision: Precision;
+  /** The loss scale after the last step (1 in fp32). */
   lossScale: number;
   peakGpuBytes: number;
   backoffs: string[];
@@ -117,6 +121,15 @@ function emptyResult(status: TrialResult['status'], partial: Partial<TrialResult
   };
 }
 
+/** The device-lost info if the device is lost now or within `ms` (loss is reported asynchronously). */
+async function lostWithin(device: GPUDevice, ms: number): Promise<GPUDeviceLostInfo | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  const info = await Promise.race([device.lost, timeout]);
+  clearTimeout(timer);
+  return info;
+}
+
 async function scoped<T>(device: GPUDevice, build: () => T): Promise<{ value?: T; error?: string }> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
@@ -134,7 +147,24 @@ async function scoped<T>(device: GPUDevice, build: () => T): Promise<{ value?: T
   return value !== undefined ? { value } : { error: 'no value' };
 }
 
+/**
+ * Runs one trial. Never throws for a reason a configuration, the data or the device can cause: those end as a failed
+ * result with a reason (a lost device: 'device-lost'; request a new device and run the trial again).
+ */
 export async function runTrial(device: GPUDevice, model: TrialModel, data: { train: SplitView; validation: SplitView }, settings: TrialSettings, hooks: TrialHooks = {}, keepWeights = false): Promise<TrialResult> {
+  const precision = settings.precision ?? 'fp32';
+  try {
+    return { ...(await runTrialUnguarded(device, model, data, settings, hooks, keepWeights)), precision };
+  } catch (e) {
+    const lost = await lostWithin(device, 1000);
+    if (lost) return emptyResult('failed', { failureReason: 'device-lost', message: lost.message || `device lost (${lost.reason})`, precision });
+    return emptyResult('failed', { failureReason: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), precision });
+  }
+}
+
+async function runTrialUnguarded(device: GPUDevice, model: TrialModel, data: { train: SplitView; validation: SplitView }, settings: TrialSettings, hooks: TrialHooks, keepWeights: boolean): Promise<TrialResult> {
+  const precision = settings.precision ?? 'fp32';
+  if (precision !== 'fp32' && precision !== 'fp16') return emptyResult('failed', { failureReason: 'invalid-config', message: `precision must be fp32 or fp16 (got ${String(precision)})` });
   const invalid = validate(settings, model.config);
   if (invalid) return emptyResult('failed', { failureReason: 'invalid-config', message: invalid });
   if (data.train.count === 0 || data.validation.count === 0) return emptyResult('failed', { failureReason: 'data', message: 'the training or validation split is empty' });
@@ -142,7 +172,7 @@ export async function runTrial(device: GPUDevice, model: TrialModel, data: { tra
   void device.lost.then((info) => { lost = info; });
 
   // Plan, then build; an allocation failure halves the micro-batch (same effective batch) and tries again.
-  let plan = planMemory(model.config, model.params, settings.batchSize, settings.seqLen, device.limits, settings.memoryBudget, settings.microBatch);
+  let plan = planMemory(model.config, model.params, settings.batchSize, settings.seqLen, device.limits, settings.memoryBudget, settings.microBatch, precision);
   const backoffs = [...plan.backoffs];
   let encoder: EncoderClassifier | undefined;
   let trainer: Trainer | undefined;
@@ -151,7 +181,7 @@ export async function runTrial(device: GPUDevice, model: TrialModel, data: { tra
     const totalSteps = stepsPerEpoch(data.train.count, settings.batchSize) * settings.epochs;
     const micro = plan.micro;
     const built = await scoped(device, () => {
-      const enc = new EncoderClassifier(device, model.config, model.params, { batch: micro, seqLen: settings.seqLen }, true, `trial/micro${micro}`);
+      const enc = new EncoderClassifier(device, model.config, model.params, { batch: micro, seqLen: settings.seqLen }, true, `trial/micro${micro}`, precision);
       const tr = new Trainer(enc, {
         lr: settings.learningRate, weightDecay: settings.weightDecay, beta1: settings.adamBeta1, beta2: settings.adamBeta2, eps: settings.adamEpsilon,
         maxGradNorm: settings.maxGradNorm, warmupSteps: Math.ceil(settings.warmupRatio * totalSteps), totalSteps,
@@ -168,7 +198,7 @@ export async function runTrial(device: GPUDevice, model: TrialModel, data: { tra
     if (lost) return emptyResult('failed', { failureReason: 'device-lost', message: lost.message, backoffs });
     if (micro === 1) return emptyResult('failed', { failureReason: 'out-of-memory', message: built.error ?? 'allocation failed', backoffs });
     backoffs.push(`micro-batch ${micro}: ${built.error ?? 'allocation failed'}`);
-    plan = planMemory(model.config, model.params, settings.batchSize, settings.seqLen, device.limits, settings.memoryBudget, Math.ceil(micro / 2));
+    plan = planMemory(model.config, model.params, settings.batchSize, settings.seqLen, device.limits, settings.memoryBudget, Math.ceil(micro / 2), precision);
     backoffs.push(...plan.backoffs);
   }
   hooks.onPlan?.(plan);
@@ -196,6 +226,9 @@ async function trainLoop(trainer: Trainer, encoder: EncoderClassifier, data: { t
   let status: TrialResult['status'] = 'complete';
   let failure: { reason: FailureReason; message: string } | undefined;
   let windowStart = performance.now(), windowSamples = 0;
+  const fp16 = (s.precision ?? 'fp32') === 'fp16';
+  const skips = new SkipTracker();
+  let lossScale = trainer.lossScaling.init;
 
   /** Reads the metrics ring; returns the divergence found in it, if any. */
   const collect = async (): Promise<{ reason: FailureReason; message: string } | undefined> => {
@@ -208,12 +241,20 @@ async function trainLoop(trainer: Trainer, encoder: EncoderClassifier, data: { t
     windowStart = performance.now();
     windowSamples = 0;
     for (const r of records) {
-      losses.push(r.loss);
-      // fp32: any non-finite gradient or loss is divergence (the GPU already skipped that update).
+      lossScale = r.skipped ? r.lossScale * trainer.lossScaling.backoffFactor : r.lossScale;
       if (found) continue;
-      if (r.skipped || !Number.isFinite(r.loss)) {
+      if (fp16) {
+        // fp16: a skipped step is GradScaler's normal answer to an overflow; only persistent skips are divergence.
+        const persistent = skips.push(r.step, r.skipped || !Number.isFinite(r.loss), r.lossScale);
+        if (persistent) { found = { reason: 'diverged', message: persistent }; continue; }
+        if (r.skipped || !Number.isFinite(r.loss)) continue;
+      } else if (r.skipped || !Number.isFinite(r.loss)) {
+        // fp32: any non-finite gradient or loss is divergence (the GPU already skipped that update).
         found = { reason: 'diverged', message: `step ${r.step + 1}: non-finite ${r.skipped ? `gradient norm (${r.gradNorm})` : `loss (${r.loss})`}` };
-      } else if (losses.length > 1 && r.loss > EXPLOSION_FACTOR * Math.max(losses[0]!, Math.log(encoder.config.numLabels))) {
+        continue;
+      }
+      losses.push(r.loss);
+      if (losses.length > 1 && r.loss > EXPLOSION_FACTOR * Math.max(losses[0]!, Math.log(encoder.config.numLabels))) {
         found = { reason: 'diverged', message: `step ${r.step + 1}: loss ${r.loss.toFixed(3)} exploded above ${EXPLOSION_FACTOR}x its start ${losses[0]!.toFixed(3)}` };
       }
     }
@@ -230,8 +271,9 @@ async function trainLoop(trainer: Trainer, encoder: EncoderClassifier, data: { t
       windowSamples += micros.reduce((n, b) => n + b.labels.filter((l) => l !== 0xffffffff).length, 0);
       step++;
       const lostInfo = lost();
-      if (lostInfo) return emptyResult('failed', { failureReason: 'device-lost', message: lostInfo.message, steps: step, backoffs });
-      if (step % s.logEvery === 0 || evalAt.has(step)) {
+      if (lostInfo) return emptyResult('failed', { failureReason: 'device-lost', message: lostInfo.message || `device lost (${lostInfo.reason})`, steps: step, backoffs, microBatch: plan.micro, accumulation: plan.accumulation, peakGpuBytes });
+      // Early steps are read at 1, 2, 4, ... so an explosion at the start ends the trial within a few steps.
+      if (step % s.logEvery === 0 || evalAt.has(step) || (step < s.logEvery && (step & (step - 1)) === 0)) {
         failure = await collect();
         if (failure) break outer;
       }
@@ -253,7 +295,7 @@ async function trainLoop(trainer: Trainer, encoder: EncoderClassifier, data: { t
     bestValAccuracy: evals.reduce((m, e) => Math.max(m, e.valAccuracy), -Infinity),
     trainLossFirst: losses[0] ?? NaN, trainLossLast: losses.at(-1) ?? NaN, steps: step,
     samplesPerSecond: trainSeconds > 0 ? trainSamples / trainSeconds : 0,
-    microBatch: plan.micro, accumulation: plan.accumulation, precision: 'fp32', lossScale: 1, peakGpuBytes, backoffs, evals,
+    microBatch: plan.micro, accumulation: plan.accumulation, precision: s.precision ?? 'fp32', lossScale, peakGpuBytes, backoffs, evals,
     ...(keepWeights && status !== 'failed' ? { weights: await trainer.readArena('params') } : {}),
   };
 }

@@ -5,8 +5,10 @@ import { createStorage, readBytes, Usage } from '../buffers.ts';
 import { Program, whole, type ShaderSource } from '../kernels/kernel.ts';
 import optimizerSrc from '../kernels/optimizer/optimizer.wgsl?raw';
 import { EncoderClassifier, METRIC_FIELDS, METRICS_SLOTS } from '../model/encoder.ts';
+import { optStateWords } from '../model/encoder.ts';
 import { writeRecord, type TokenBatch } from '../model/inputs.ts';
 import { mix32 } from '../random.ts';
+import { lossScaleFor, type LossScaleConfig } from './precision.ts';
 
 const optimizerShader: ShaderSource = { name: 'optimizer', code: optimizerSrc };
 /** Workgroups of the grid-stride optimizer kernels per chunk: at least 64 elements per thread (a workgroup is costly
@@ -22,6 +24,8 @@ export interface TrainHyper {
   maxGradNorm: number;
   warmupSteps: number;
   totalSteps: number;
+  /** Dynamic loss scaling under fp16 (GradScaler defaults); ignored in fp32 (scale 1). */
+  lossScale?: Partial<LossScaleConfig>;
 }
 
 export const DEFAULT_HYPER: Omit<TrainHyper, 'lr' | 'warmupSteps' | 'totalSteps'> = { weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 };
@@ -51,6 +55,7 @@ export class Trainer {
   private readonly stagingHost: ArrayBuffer;
   private readonly stepConfig: GPUBuffer;
   private readonly optState: GPUBuffer;
+  private readonly scaling: LossScaleConfig & { dynamic: boolean };
   private readonly moments: [GPUBuffer, GPUBuffer];
   private readonly partials: GPUBuffer;
   private readonly optimizer = new Program('optimizer');
@@ -69,11 +74,10 @@ export class Trainer {
     const device = model.device, label = 'trainer';
     this.staging = createStorage(device, `${label}/staging`, model.record.bytes * accumulation, Usage.COPY_SRC | Usage.COPY_DST);
     this.stagingHost = new ArrayBuffer(model.record.bytes * accumulation);
-    this.stepConfig = device.createBuffer({ label: `${label}/step-config`, size: 48, usage: Usage.UNIFORM | Usage.COPY_DST });
-    this.optState = createStorage(device, `${label}/optimizer-state`, 32);
-    // t = 0, skip = 0, lr = 0, clip = 1, norm = 0, loss scale = 1
-    device.queue.writeBuffer(this.optState, 0, new Float32Array([0, 0, 0, 0, 0, 1, 0, 1]));
-    device.queue.writeBuffer(this.optState, 0, new Uint32Array([0, 0, 0, 0]));
+    this.stepConfig = device.createBuffer({ label: `${label}/step-config`, size: 64, usage: Usage.UNIFORM | Usage.COPY_DST });
+    this.optState = model.optState;
+    this.scaling = lossScaleFor(model.precision, hyper.lossScale);
+    device.queue.writeBuffer(this.optState, 0, optStateWords(this.scaling.init));
     const arenaBytes = model.layout.size * 4;
     this.moments = [createStorage(device, `${label}/adam-m`, arenaBytes), createStorage(device, `${label}/adam-v`, arenaBytes)];
     const chunk = Math.floor(device.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
@@ -109,6 +113,23 @@ export class Trainer {
     }
   }
 
+  /**
+   * Makes the trainer as new without reallocating anything (a buffer reused between runs): the optimizer state and loss
+   * scale, the AdamW moments, the gradients and the metrics ring are zeroed, the step counters restart; then `arena`
+   * is uploaded.
+   */
+  reset(arena: Float32Array): void {
+    const device = this.model.device;
+    device.queue.writeBuffer(this.optState, 0, optStateWords(this.scaling.init));
+    const prog = new Program('trainer-reset');
+    for (const b of [this.moments[0], this.moments[1], this.model.metrics, ...(this.model.grads ? [this.model.grads] : [])]) prog.clear(whole(b));
+    this.submit(prog);
+    this.submitted = 0;
+    this.read = 0;
+    this.pending.length = 0;
+    this.setWeights(arena);
+  }
+
   /** Uploads the whole parameter arena (fp32, the layout of model.layout). */
   setWeights(arena: Float32Array): void {
     if (arena.length !== this.layoutSize) throw new Error(`setWeights: ${arena.length} floats, the arena holds ${this.layoutSize}`);
@@ -117,11 +138,13 @@ export class Trainer {
 
   private writeStepConfig(slot: number): void {
     const h = this.hyper;
-    const buf = new ArrayBuffer(48);
+    const sc = this.scaling;
+    const buf = new ArrayBuffer(64);
     const f = new Float32Array(buf), u = new Uint32Array(buf);
     f[0] = h.lr; u[1] = h.warmupSteps; u[2] = h.totalSteps; u[3] = slot;
     f[4] = h.beta1; f[5] = h.beta2; f[6] = h.eps; f[7] = h.weightDecay;
-    f[8] = h.maxGradNorm; u[9] = this.partialCount; u[10] = this.model.layout.decayCount; u[11] = 0;
+    f[8] = h.maxGradNorm; u[9] = this.partialCount; u[10] = this.model.layout.decayCount; u[11] = sc.dynamic ? 1 : 0;
+    u[12] = sc.growthInterval; f[13] = sc.growthFactor; f[14] = sc.backoffFactor; u[15] = 0;
     this.model.device.queue.writeBuffer(this.stepConfig, 0, buf);
   }
 
@@ -192,6 +215,18 @@ export class Trainer {
     return this.pending.splice(0);
   }
 
+  /** The loss scaling in use (init 1 and not dynamic in fp32). */
+  get lossScaling(): Readonly<LossScaleConfig & { dynamic: boolean }> {
+    return this.scaling;
+  }
+
+  /** The GPU optimizer state (one readback): AdamW steps taken, skipped steps, current loss scale. */
+  async readOptState(): Promise<{ optimizerSteps: number; skippedTotal: number; growthTracker: number; lr: number; lossScale: number }> {
+    const raw = await readBytes(this.model.device, this.optState, 0, 32);
+    const u = new Uint32Array(raw), f = new Float32Array(raw);
+    return { optimizerSteps: u[0]!, skippedTotal: u[2]!, growthTracker: u[3]!, lr: f[4]!, lossScale: f[7]! };
+  }
+
   get stepsSubmitted(): number {
     return this.submitted;
   }
@@ -237,7 +272,6 @@ export class Trainer {
   destroy(): void {
     this.staging.destroy();
     this.stepConfig.destroy();
-    this.optState.destroy();
     this.moments[0].destroy();
     this.moments[1].destroy();
     this.partials.destroy();

@@ -34,9 +34,11 @@ export interface GemmSpec {
   bias?: BufferRange;
   /** Pre-activation store (biasGelu) or input (geluGrad); same layout as C. */
   aux?: BufferRange;
+  /** Operands stored as packed 16-bit floats (mixed precision); fp32 where absent. */
+  half?: { A?: boolean; B?: boolean; C?: boolean; aux?: boolean };
 }
 
-export const gemmShader = { name: 'gemm', code: source };
+export const gemmShader = { name: 'gemm', code: source, libraries: ['half'] };
 
 export function recordGemm(ctx: KernelContext, program: Program, s: GemmSpec): void {
   const epilogue = s.epilogue ?? 'none';
@@ -46,7 +48,15 @@ export function recordGemm(ctx: KernelContext, program: Program, s: GemmSpec): v
   if (needsAux && !s.aux) throw new Error(`${s.label}: epilogue ${epilogue} needs an aux buffer`);
   const heads = s.heads ?? 1;
   const batches = s.batches ?? 1;
-  const pipeline = ctx.pipeline(gemmShader, 'main', { EPILOGUE: Epilogue[epilogue] });
+  const half = s.half ?? {};
+  if (half.C || half.aux) {
+    const even = (n: number | undefined): boolean => (n ?? 0) % 2 === 0;
+    if (s.C.cs !== 1 || !even(s.N) || !even(s.C.rs) || !even(s.C.off) || !even(s.C.offB) || !even(s.C.offH)) {
+      throw new Error(`${s.label}: a 16-bit C needs c_cs 1 and even N, row stride and offsets (N ${s.N}, rs ${s.C.rs})`);
+    }
+  }
+  const flag = (b: boolean | undefined): number => (b ? 1 : 0);
+  const pipeline = ctx.pipeline(gemmShader, 'main', { EPILOGUE: Epilogue[epilogue], HALF_A: flag(half.A), HALF_B: flag(half.B), HALF_C: flag(half.C), HALF_AUX: flag(half.aux) });
   const words = [
     s.M, s.N, s.K, heads,
     s.A.off ?? 0, s.A.offB ?? 0, s.A.offH ?? 0, s.A.rs, s.A.cs,

@@ -1,7 +1,10 @@
 // Strided, batched GEMM with fused epilogues: C[z](m,n) = epilogue(alpha * sum_k A[z](m,k) * B[z](k,n) + beta * C[z](m,n)).
 // Every operand is addressed through strides, so transposes, head slices of a fused QKV buffer and the [CLS]-row
 // gather need no copies. Batch index z = b * heads + h selects base offsets off + b * off_b + h * off_h.
-// Tile: 64x64 outputs per workgroup of 16x16 threads, 4x4 outputs per thread (rows ty+16i, cols tx+16j), K step 16.
+// Tile: 64x64 outputs per workgroup of 16x16 threads, 4x4 outputs per thread (rows ty+16i, column pairs 2tx+32jj+{0,1}:
+// adjacent columns, so a 16-bit C is written as whole u32 words with no neighbour race), K step 16.
+// Storage: every operand is an array<u32>; HALF_* = 1 stores it as packed binary16 (lib/half.wgsl), else fp32 bits.
+// A 16-bit C or aux needs even N, row stride and offsets (the encoder only makes such buffers 16-bit).
 
 struct Params {
   M: u32, N: u32, K: u32, heads: u32,
@@ -14,13 +17,22 @@ struct Params {
 // 0: none; 1: +bias[n]; 2: +bias then exact GELU (pre-activation kept in aux); 3: +bias then ReLU;
 // 4: +bias then tanh; 5: multiply by GELU'(aux) (the backward of 2, aux = saved pre-activation).
 override EPILOGUE: u32 = 0u;
+override HALF_A: u32 = 0u;
+override HALF_B: u32 = 0u;
+override HALF_C: u32 = 0u;
+override HALF_AUX: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<u32>;
+@group(0) @binding(2) var<storage, read> B: array<u32>;
+@group(0) @binding(3) var<storage, read_write> C: array<u32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read_write> aux: array<f32>;
+@group(0) @binding(5) var<storage, read_write> aux: array<u32>;
+
+fn ld_a(i: u32) -> f32 { if (HALF_A == 1u) { return half_at(A[i >> 1u], i); } return bitcast<f32>(A[i]); }
+fn ld_b(i: u32) -> f32 { if (HALF_B == 1u) { return half_at(B[i >> 1u], i); } return bitcast<f32>(B[i]); }
+fn ld_c(i: u32) -> f32 { if (HALF_C == 1u) { return half_at(C[i >> 1u], i); } return bitcast<f32>(C[i]); }
+fn ld_aux(i: u32) -> f32 { if (HALF_AUX == 1u) { return half_at(aux[i >> 1u], i); } return bitcast<f32>(aux[i]); }
 
 var<workgroup> As: array<array<f32, 64>, 16>; // [k][m]
 var<workgroup> Bs: array<array<f32, 64>, 16>; // [k][n]
@@ -62,21 +74,21 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let gm = m0 + mm;
       let gka = k0 + ka;
       var va = 0.0;
-      if (gm < p.M && gka < p.K) { va = A[a_base + gm * p.a_rs + gka * p.a_cs]; }
+      if (gm < p.M && gka < p.K) { va = ld_a(a_base + gm * p.a_rs + gka * p.a_cs); }
       As[ka][mm] = va;
       var nn: u32; var kb: u32;
       if (p.b_cs == 1u) { nn = e % 64u; kb = e / 64u; } else { kb = e % 16u; nn = e / 16u; }
       let gn = n0 + nn;
       let gkb = k0 + kb;
       var vb = 0.0;
-      if (gn < p.N && gkb < p.K) { vb = B[b_base + gkb * p.b_rs + gn * p.b_cs]; }
+      if (gn < p.N && gkb < p.K) { vb = ld_b(b_base + gkb * p.b_rs + gn * p.b_cs); }
       Bs[kb][nn] = vb;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {
       var a: array<f32, 4>;
       var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { a[i] = As[kk][lid.y + 16u * i]; b[i] = Bs[kk][lid.x + 16u * i]; }
+      for (var i = 0u; i < 4u; i++) { a[i] = As[kk][lid.y + 16u * i]; b[i] = Bs[kk][col(lid.x, i)]; }
       for (var i = 0u; i < 4u; i++) {
         for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
       }
@@ -86,26 +98,51 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   for (var i = 0u; i < 4u; i++) {
     let m = m0 + lid.y + 16u * i;
     if (m >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + lid.x + 16u * j;
+    for (var jj = 0u; jj < 2u; jj++) {
+      let n = n0 + col(lid.x, 2u * jj);
       if (n >= p.N) { continue; }
       let idx = c_base + m * p.c_rs + n * p.c_cs;
-      var v = p.alpha * acc[i][j];
-      if (p.beta != 0.0) { v += p.beta * C[idx]; }
-      if (EPILOGUE == 1u) {
-        v += bias[n];
-      } else if (EPILOGUE == 2u) {
-        v += bias[n];
-        aux[idx] = v;
-        v = gelu(v);
-      } else if (EPILOGUE == 3u) {
-        v = max(v + bias[n], 0.0);
-      } else if (EPILOGUE == 4u) {
-        v = tanh(clamp(v + bias[n], -15.0, 15.0)); // clamped: some drivers overflow exp inside tanh
-      } else if (EPILOGUE == 5u) {
-        v *= gelu_grad(aux[idx]);
+      let v0 = epilogue(acc[i][2u * jj], idx, n);
+      if (HALF_C == 1u) {
+        // n + 1 < N: N is even for a 16-bit C; idx is even (c_cs = 1).
+        let v1 = epilogue(acc[i][2u * jj + 1u], idx + 1u, n + 1u);
+        C[idx >> 1u] = pack_half2(v0, v1);
+        if (EPILOGUE == 2u && HALF_AUX == 1u) { aux[idx >> 1u] = pack_half2(pre_act(acc[i][2u * jj], idx, n), pre_act(acc[i][2u * jj + 1u], idx + 1u, n + 1u)); }
+      } else {
+        C[idx] = bitcast<u32>(v0);
+        if (n + 1u < p.N) {
+          let idx1 = c_base + m * p.c_rs + (n + 1u) * p.c_cs;
+          C[idx1] = bitcast<u32>(epilogue(acc[i][2u * jj + 1u], idx1, n + 1u));
+        }
       }
-      C[idx] = v;
     }
   }
+}
+
+/** Column offset in the tile of output j (0..3) of thread column tx: pairs (2tx, 2tx+1) and (32+2tx, 33+2tx). */
+fn col(tx: u32, j: u32) -> u32 {
+  return 2u * tx + 32u * (j >> 1u) + (j & 1u);
+}
+
+/** alpha * acc + beta * C (+ bias): the value before the activation. */
+fn pre_act(acc: f32, idx: u32, n: u32) -> f32 {
+  var v = p.alpha * acc;
+  if (p.beta != 0.0) { v += p.beta * ld_c(idx); }
+  if (EPILOGUE >= 1u && EPILOGUE <= 4u) { v += bias[n]; }
+  return v;
+}
+
+fn epilogue(acc: f32, idx: u32, n: u32) -> f32 {
+  var v = pre_act(acc, idx, n);
+  if (EPILOGUE == 2u) {
+    if (HALF_AUX == 0u) { aux[idx] = bitcast<u32>(v); } // a 16-bit aux is written in pairs by the caller
+    v = gelu(v);
+  } else if (EPILOGUE == 3u) {
+    v = max(v, 0.0);
+  } else if (EPILOGUE == 4u) {
+    v = tanh(clamp(v, -15.0, 15.0)); // clamped: some drivers overflow exp inside tanh
+  } else if (EPILOGUE == 5u) {
+    v *= gelu_grad(ld_aux(idx));
+  }
+  return v;
 }

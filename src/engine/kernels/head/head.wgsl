@@ -10,6 +10,7 @@ struct Params { rows: u32, D: u32, classes: u32, site: u32, p_drop: f32, act: u3
 @group(0) @binding(4) var<storage, read> labels: array<u32>;       // [rows]; 0xffffffff marks a padding row
 @group(0) @binding(5) var<storage, read_write> metrics: array<f32>; // ring of 8 floats per step: loss sum, correct, rows, ...
 @group(0) @binding(6) var<storage, read> dout: array<f32>;         // gradient of the dropped activation
+@group(0) @binding(7) var<storage, read> opt_state: array<f32>;    // optimizer.wgsl OptState; [7] = loss scale (1 in fp32)
 
 const NO_LABEL = 0xffffffffu;
 
@@ -35,7 +36,8 @@ var<workgroup> red_loss: array<f32, 64>;
 var<workgroup> red_correct: array<f32, 64>;
 var<workgroup> red_rows: array<f32, 64>;
 
-// One workgroup: per row, loss = logsumexp(z) - z[label]; dlogits = (softmax - onehot) * inv_batch; padding rows give 0.
+// One workgroup: per row, loss = logsumexp(z) - z[label]; dlogits = (softmax - onehot) * inv_batch * loss scale (dynamic
+// loss scaling: the optimizer divides it out of the gradients, on the GPU); padding rows give 0.
 // Training adds to the step's metrics slot; evaluation (eval_slot = 1) adds to the evaluation slot 0 of `metrics`.
 @compute @workgroup_size(64)
 fn cross_entropy(@builtin(local_invocation_id) lid3: vec3u) {
@@ -43,6 +45,7 @@ fn cross_entropy(@builtin(local_invocation_id) lid3: vec3u) {
   var loss = 0.0;
   var correct = 0.0;
   var count = 0.0;
+  let loss_scale = opt_state[7];
   for (var r = lid; r < P.rows; r += 64u) {
     let label = labels[r];
     var m = -3.4e38;
@@ -57,7 +60,7 @@ fn cross_entropy(@builtin(local_invocation_id) lid3: vec3u) {
     for (var c = 0u; c < P.classes; c++) {
       var g = 0.0;
       if (label != NO_LABEL) {
-        g = (exp(x[r * P.classes + c] - lse) - select(0.0, 1.0, c == label)) * micro.inv_batch;
+        g = (exp(x[r * P.classes + c] - lse) - select(0.0, 1.0, c == label)) * micro.inv_batch * loss_scale;
       }
       out[r * P.classes + c] = g;
     }

@@ -1,6 +1,8 @@
 // The optimizer step, all on the GPU so no step needs a readback (DESIGN.md decision 4):
 // sumsq_partial: per-workgroup sums of squared gradients (fixed order, no atomics), over one binding-sized chunk;
 // finalize: global norm -> clip scale, non-finite check (skip the step), learning-rate schedule and step counter,
+//   dynamic loss scaling (torch.amp.GradScaler: a non-finite step is skipped, does not advance the schedule or the
+//   AdamW step count, and multiplies the scale by backoff; growth_interval finite steps in a row multiply it by growth),
 //   and the step's metrics slot;
 // adamw: torch.optim.AdamW's update with decoupled weight decay on the first `decay_count` elements (the arena puts
 //   decayed tensors first), then zeroes the gradient for the next step's accumulation.
@@ -8,14 +10,15 @@
 struct StepConfig {
   base_lr: f32, warmup_steps: u32, total_steps: u32, slot: u32,
   beta1: f32, beta2: f32, eps: f32, weight_decay: f32,
-  max_norm: f32, partial_count: u32, decay_count: u32, _p0: u32,
+  max_norm: f32, partial_count: u32, decay_count: u32, dynamic_scale: u32, // dynamic_scale: 1 under fp16
+  growth_interval: u32, growth_factor: f32, backoff_factor: f32, _p1: u32,
 }
 
 struct OptState {
   t: u32,            // optimizer steps taken (AdamW bias correction)
   skip: u32,         // 1 when this step's gradients are not finite: no update
   skipped_total: u32,
-  _p0: u32,
+  growth_tracker: u32, // finite steps since the loss scale last changed
   lr: f32,
   clip: f32,         // gradient multiplier: clip scale / loss scale
   grad_norm: f32,    // of the unscaled gradients
@@ -82,10 +85,21 @@ fn finalize(@builtin(local_invocation_id) lid3: vec3u) {
       state.t += 1u;
       state.clip = min(1.0, cfg.max_norm / (norm + 1e-6)) / scale;
       metrics[base + 6u] = 0.0;
+      if (cfg.dynamic_scale == 1u) {
+        state.growth_tracker += 1u;
+        if (state.growth_tracker >= cfg.growth_interval) {
+          state.growth_tracker = 0u;
+          state.loss_scale = scale * cfg.growth_factor;
+        }
+      }
     } else {
       state.skip = 1u;
       state.skipped_total += 1u;
       metrics[base + 6u] = 1.0;
+      if (cfg.dynamic_scale == 1u) {
+        state.growth_tracker = 0u;
+        state.loss_scale = scale * cfg.backoff_factor;
+      }
     }
     metrics[base + 4u] = state.lr;
     metrics[base + 5u] = f32(state.t);
