@@ -22,7 +22,7 @@ const cases: Case[] = [
 
 describe('gemm kernel vs CPU reference', () => {
   for (const c of cases) {
-    it(c.name, async () => {
+    for (const variant of ['tiled', 'direct'] as const) it(`${c.name} (${variant})`, async () => {
       const { device } = await testDevice();
       const Z = (c.batches ?? 1) * (c.heads ?? 1);
       const aData = seededFloats(1, c.M * c.K * Z);
@@ -44,7 +44,7 @@ describe('gemm kernel vs CPU reference', () => {
       const program = new Program('gemm');
       const A = upload(device, 'A', aData), B = upload(device, 'B', bData), C = upload(device, 'C', cData);
       const bias = upload(device, 'bias', biasData), aux = upload(device, 'aux', auxData);
-      const spec: GemmSpec = {
+      const spec: GemmSpec = { variant,
         label: c.name, ...common,
         A: { buf: whole(A), ...aOp, ...offs(c.M * c.K) }, B: { buf: whole(B), ...bOp, ...offs(c.K * c.N) }, C: { buf: whole(C), rs: c.N, cs: 1, ...offs(c.M * c.N) },
         bias: whole(bias), aux: whole(aux),

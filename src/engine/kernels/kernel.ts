@@ -116,6 +116,11 @@ export class KernelContext {
   readonly dummyWrite: GPUBuffer;
 
   private readonly libraries: Readonly<Record<string, string>>;
+  /**
+   * True on a CPU adapter (SwiftShader, a fallback adapter), where workgroup barriers are emulated per invocation and
+   * cost more than the memory traffic they save: kernels with a barrier-free variant use it there.
+   */
+  readonly preferBarrierFree: boolean;
 
   /** `libraries` extend the engine's own WGSL libraries (lib/index.ts). */
   constructor(
@@ -124,6 +129,8 @@ export class KernelContext {
     readonly label: string,
   ) {
     this.libraries = { ...ENGINE_LIBS, ...libraries };
+    const info = (device as Partial<Pick<GPUDevice, 'adapterInfo'>>).adapterInfo;
+    this.preferBarrierFree = info !== undefined && (info.architecture === 'swiftshader' || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
     ({ modules: this.modules, pipelines: this.pipelines } = cacheOf(device));
     this.dummyRead = device.createBuffer({ label: `${label}/dummy-read`, size: 256, usage: Usage.STORAGE });
     this.dummyWrite = device.createBuffer({ label: `${label}/dummy-write`, size: 256, usage: Usage.STORAGE });

@@ -95,6 +95,41 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     }
     workgroupBarrier();
   }
+  store_tile(c_base, m0, n0, lid, acc);
+}
+
+// Same tile and thread layout without shared memory or barriers: each thread reads its A and B operands from global
+// memory. Slower on GPUs; much faster where barriers are emulated per invocation (CPU adapters such as SwiftShader).
+@compute @workgroup_size(16, 16)
+fn main_direct(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let bi = wg.z / p.heads;
+  let hi = wg.z % p.heads;
+  let a_base = p.a_off + bi * p.a_off_b + hi * p.a_off_h;
+  let b_base = p.b_off + bi * p.b_off_b + hi * p.b_off_h;
+  let c_base = p.c_off + bi * p.c_off_b + hi * p.c_off_h;
+  let m0 = wg.y * 64u;
+  let n0 = wg.x * 64u;
+  var acc: array<array<f32, 4>, 4>;
+  var a: array<f32, 4>;
+  var b: array<f32, 4>;
+  for (var k = 0u; k < p.K; k++) {
+    for (var i = 0u; i < 4u; i++) {
+      let gm = m0 + lid.y + 16u * i;
+      a[i] = 0.0;
+      if (gm < p.M) { a[i] = ld_a(a_base + gm * p.a_rs + k * p.a_cs); }
+      let gn = n0 + col(lid.x, i);
+      b[i] = 0.0;
+      if (gn < p.N) { b[i] = ld_b(b_base + k * p.b_rs + gn * p.b_cs); }
+    }
+    for (var i = 0u; i < 4u; i++) {
+      for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
+    }
+  }
+  store_tile(c_base, m0, n0, lid, acc);
+}
+
+/** Writes a thread's 4x4 outputs (rows ty+16i, column pairs of col()) through the epilogue. */
+fn store_tile(c_base: u32, m0: u32, n0: u32, lid: vec3u, acc: array<array<f32, 4>, 4>) {
   for (var i = 0u; i < 4u; i++) {
     let m = m0 + lid.y + 16u * i;
     if (m >= p.M) { continue; }
