@@ -131,6 +131,10 @@ export class LabController extends EventTarget {
   private summaries: IdbTrialSummaryStore | undefined;
   private prepared: { data: TrainerData; modelFiles: Map<string, Uint8Array>; source: string; cacheKey: string } | undefined;
   private tracker: MlflowTracker | undefined;
+  /** "url token" the tracker was opened for: a study with another server gets a new tracker. */
+  private trackerKey = '';
+  /** The running study's MLflow observer: finish() ends its parent run. */
+  private mlflowObserver: MlflowObserver | undefined;
   private userStop: 'pause' | 'stop' | null = null;
   private finalReady = false;
 
@@ -356,14 +360,22 @@ export class LabController extends EventTarget {
       return;
     }
     const observers: StudyObserver[] = [this.uiObserver()];
+    this.mlflowObserver = undefined;
     if (cfg.mlflow && cfg.mlflow.url.trim() !== '') {
       try {
+        const key = `${cfg.mlflow.url.trim()} ${cfg.mlflow.token.trim()}`;
+        if (this.tracker && this.trackerKey !== key) {
+          await this.tracker.close(0); // what is still pending stays in the outbox for the next tracker
+          this.tracker = undefined;
+        }
+        this.trackerKey = key;
         this.tracker ??= await MlflowTracker.open({
           url: cfg.mlflow.url.trim(), store: new IdbOutboxStore(this.db!), tunelabVersion: TUNELAB_VERSION,
           ...(cfg.mlflow.token.trim() !== '' ? { auth: { kind: 'bearer' as const, token: cfg.mlflow.token.trim() } } : {}),
           onError: (err, info) => this.set({ mlflow: `MLflow at ${cfg.mlflow?.url ?? ''} refused ${info.op.type}: ${words(err)}${info.willRetry ? ' (will retry; training goes on)' : ' (dropped)'}` }),
         });
-        observers.push(new MlflowObserver(this.tracker, { studyId: cur.studyId, model: describeModel(cfg.model), datasetHash: prepared.cacheKey, settings: { seq_len: cfg.settings.seqLen, train_rows: cfg.settings.trainRows, val_rows: cfg.settings.valRows } }));
+        this.mlflowObserver = new MlflowObserver(this.tracker, { studyId: cur.studyId, model: describeModel(cfg.model), datasetHash: prepared.cacheKey, settings: { seq_len: cfg.settings.seqLen, train_rows: cfg.settings.trainRows, val_rows: cfg.settings.valRows } });
+        observers.push(this.mlflowObserver);
         this.set({ mlflow: `Logging to MLflow at ${cfg.mlflow.url}` });
       } catch (e) {
         this.set({ mlflow: `MLflow at ${cfg.mlflow.url} cannot be used: ${words(e)} (the study runs without it)` });
@@ -398,6 +410,20 @@ export class LabController extends EventTarget {
     await this.saveCurrent();
     this.set({ phase: status, status: status === 'finished' ? 'The study is finished.' : 'The study was stopped.', trials: this.view.trials.map((t) => (t.status === 'running' ? { ...t, status: 'stopped', etaSeconds: null } : t)) });
     await this.finalModel();
+    await this.endMlflowStudy(status);
+  }
+
+  /** Uploads report.json and best_config.json to the study's MLflow parent run and ends it (enqueued: never waits on the server). */
+  private async endMlflowStudy(status: 'stopped' | 'finished'): Promise<void> {
+    const obs = this.mlflowObserver;
+    this.mlflowObserver = undefined;
+    if (!obs) return;
+    const inline: { name: string; bytes: Uint8Array; contentType: string }[] = [];
+    const report = await this.report('json');
+    if (typeof report !== 'string') inline.push({ name: 'report.json', bytes: new Uint8Array(await report.blob.arrayBuffer()), contentType: 'application/json' });
+    const best = this.view.best;
+    if (best) inline.push({ name: 'best_config.json', bytes: new TextEncoder().encode(JSON.stringify({ trial: best.trialId, value: best.value, params: best.params }, null, 1)), contentType: 'application/json' });
+    obs.finishStudy(status === 'finished' ? 'complete' : 'stopped', { inline, refs: [] });
   }
 
   /** The best trial's weights on trainer worker 1: kept from this session, or re-trained (same seed) after a reload. */

@@ -165,11 +165,11 @@ export class MlflowClient {
   }
 
   /** Get-by-name, else create; a concurrent create by someone else is resolved by reading again. */
-  async getOrCreateExperiment(name: string, signal?: AbortSignal): Promise<string> {
+  async getOrCreateExperiment(name: string, signal?: AbortSignal, tags: readonly KeyValue[] = []): Promise<string> {
     const found = await this.getExperimentByName(name, signal);
     if (found) return found.experiment_id;
     try {
-      return await this.createExperiment(name, [], signal);
+      return await this.createExperiment(name, tags, signal);
     } catch (e) {
       if (e instanceof MlflowError && e.errorCode === 'RESOURCE_ALREADY_EXISTS') {
         const again = await this.getExperimentByName(name, signal);

@@ -22,6 +22,9 @@ export const TAG = {
   parentRunId: 'mlflow.parentRunId',
 } as const;
 
+/** MLflow 3's UI opens an experiment without this tag as a GenAI (traces) view; training runs belong in its runs table. */
+const EXPERIMENT_TAGS: readonly KeyValue[] = [{ key: 'mlflow.experimentKind', value: 'custom_model_development' }];
+
 interface RunRef {
   readonly runId: string;
   readonly artifactUri: string;
@@ -152,7 +155,7 @@ export class MlflowSender {
   private async experiment(name: string, signal: AbortSignal): Promise<string> {
     const cached = this.experiments.get(name);
     if (cached !== undefined) return cached;
-    const id = await this.client.getOrCreateExperiment(name, signal);
+    const id = await this.client.getOrCreateExperiment(name, signal, EXPERIMENT_TAGS);
     this.experiments.set(name, id);
     return id;
   }
