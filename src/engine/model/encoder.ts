@@ -13,8 +13,8 @@ import type { EncoderConfig } from './config.ts';
 import { layerBlock, type LayerRole, type ModelParams } from './params.ts';
 import { recordLayout, type RecordLayout } from './inputs.ts';
 
-const layernormShader: ShaderSource = { name: 'layernorm', code: layernormSrc, libraries: ['dropout', 'half'] };
-const embeddingShader: ShaderSource = { name: 'embedding', code: embeddingSrc, libraries: ['dropout'] };
+const layernormShader: ShaderSource = { name: 'layernorm', code: layernormSrc, libraries: ['dropout', 'half', 'row-reduce'] };
+const embeddingShader: ShaderSource = { name: 'embedding', code: embeddingSrc, libraries: ['dropout', 'row-reduce'] };
 const softmaxShader: ShaderSource = { name: 'softmax', code: softmaxSrc, libraries: ['dropout'] };
 const colsumShader: ShaderSource = { name: 'colsum', code: colsumSrc };
 const headShader: ShaderSource = { name: 'head', code: headSrc, libraries: ['dropout'] };

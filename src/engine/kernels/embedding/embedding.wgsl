@@ -21,22 +21,6 @@ override TYPES: u32 = 0u;
 @group(0) @binding(12) var<storage, read_write> dy_eff: array<f32>;  // [rows, D] dy after dropout (beta gradient)
 @group(0) @binding(13) var<storage, read_write> dy_xhat: array<f32>; // [rows, D] dy * x_hat (gamma gradient)
 
-const WG = 64u;
-var<workgroup> red: array<f32, 64>;
-var<workgroup> red2: array<f32, 64>;
-
-fn reduce2(lid: u32, v1: f32, v2: f32) -> vec2f {
-  red[lid] = v1;
-  red2[lid] = v2;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; red2[lid] += red2[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = vec2f(red[0], red2[0]);
-  workgroupBarrier();
-  return r;
-}
 
 fn summed(row: u32, d: u32) -> f32 {
   let t = row % P.T;

@@ -22,22 +22,6 @@ struct Params { rows: u32, D: u32, eps: f32, site: u32, p_drop: f32, _p0: u32, _
 @group(0) @binding(10) var<storage, read_write> d_a: array<f32>;   // gradient of a (dropout applied)
 @group(0) @binding(11) var<storage, read_write> dy_xhat: array<f32>; // dy * x_hat, for the gamma gradient column sums
 
-const WG = 64u;
-var<workgroup> red: array<f32, 64>;
-var<workgroup> red2: array<f32, 64>;
-
-fn reduce2(lid: u32, v1: f32, v2: f32) -> vec2f {
-  red[lid] = v1;
-  red2[lid] = v2;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; red2[lid] += red2[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = vec2f(red[0], red2[0]);
-  workgroupBarrier();
-  return r;
-}
 
 fn ld_a(i: u32) -> f32 { if (HALF_A == 1u) { return half_at(a[i >> 1u], i); } return bitcast<f32>(a[i]); }
 fn ld_b(i: u32) -> f32 { if (HALF_B == 1u) { return half_at(b[i >> 1u], i); } return bitcast<f32>(b[i]); }
