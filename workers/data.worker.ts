@@ -23,7 +23,7 @@ import { expose, transfer } from 'comlink';
 import { DataError } from '../src/data/errors.ts';
 import { MemoryFileSystem, type DataFileSystem } from '../src/data/files.ts';
 import { DEFAULT_HUB_DATASET, fetchHubDataset, HubError, type HubDownloadProgress } from '../src/data/hub.ts';
-import { prepareDataset, type PreparedDataset, type PrepareProgress } from '../src/data/prepare.ts';
+import { prepareDataset, type PreparedDataset, type PrepareOptions, type PrepareProgress } from '../src/data/prepare.ts';
 import type { ShardEntry, ShardStore } from '../src/data/shards.ts';
 import type { DataSourceSpec } from '../src/data/sources.ts';
 import type { TokenizerFiles } from '../src/data/tokenize.ts';
@@ -52,24 +52,15 @@ export type DataSourceRequest =
     };
 
 /** Column and validation options (see src/data/labels.ts, validate.ts). */
-export interface DataColumnOptions {
-  textColumn?: string;
-  labelColumn?: string;
-  ratingThreshold?: number;
-  maxSkippedFraction?: number;
-}
+/** Column names, rating threshold and skip policy, as a DataSourceSpec takes them. */
+export type DataColumnOptions = Pick<DataSourceSpec, 'textColumn' | 'labelColumn' | 'ratingThreshold' | 'maxSkippedFraction'>;
 
-export interface DataPrepareRequest {
+/** prepareDataset's options, with the source, tokenizer and storage named the way a page can send them. */
+export interface DataPrepareRequest extends Pick<PrepareOptions, 'maxLen' | 'valFraction' | 'seed' | 'trainLimit' | 'valLimit' | 'testLimit'> {
   source: DataSourceRequest;
   columns?: DataColumnOptions;
   /** The model's tokenizer.json (+ tokenizer_config.json) as text. */
   tokenizer: TokenizerFiles;
-  maxLen: number;
-  valFraction?: number;
-  seed?: number;
-  trainLimit?: number;
-  valLimit?: number;
-  testLimit?: number;
   /** Read and write the IndexedDB shard cache. Default true. */
   useCache?: boolean;
   /** IndexedDB database name; default 'tunelab' (tests use their own). */

@@ -4,16 +4,18 @@
 import { createStorage, readBytes, Usage } from '../buffers.ts';
 import { Program, whole, type ShaderSource } from '../kernels/kernel.ts';
 import optimizerSrc from '../kernels/optimizer/optimizer.wgsl?raw';
-import { EncoderClassifier, METRIC_FIELDS, METRICS_SLOTS } from '../model/encoder.ts';
-import { optStateWords } from '../model/encoder.ts';
+import { EncoderClassifier, METRIC_FIELDS, METRICS_SLOTS, optStateWords } from '../model/encoder.ts';
 import { writeRecord, type TokenBatch } from '../model/inputs.ts';
 import { mix32 } from '../random.ts';
 import { lossScaleFor, type LossScaleConfig } from './precision.ts';
 
 const optimizerShader: ShaderSource = { name: 'optimizer', code: optimizerSrc };
-/** Workgroups of the grid-stride optimizer kernels per chunk: at least 64 elements per thread (a workgroup is costly
- * where barriers are emulated, as on SwiftShader), at most 1024 (enough to fill a large GPU). */
-const gridFor = (count: number): number => Math.max(1, Math.min(1024, Math.ceil(count / (256 * 64))));
+/** Most workgroups of the grid-stride optimizer kernels per chunk (enough to fill a large GPU); also the number of
+ * norm partial slots each chunk owns. */
+const MAX_GRID = 1024;
+/** Workgroups per chunk: at least 64 elements per thread (a workgroup is costly where barriers are emulated, as on
+ * SwiftShader), at most MAX_GRID. */
+const gridFor = (count: number): number => Math.max(1, Math.min(MAX_GRID, Math.ceil(count / (256 * 64))));
 
 export interface TrainHyper {
   lr: number;
@@ -82,7 +84,7 @@ export class Trainer {
     this.moments = [createStorage(device, `${label}/adam-m`, arenaBytes), createStorage(device, `${label}/adam-v`, arenaBytes)];
     const chunk = Math.floor(device.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
     const chunks = Math.ceil(model.layout.size / chunk);
-    this.partialCount = chunks * 1024; // partial slots per chunk: the largest grid; unused slots stay 0
+    this.partialCount = chunks * MAX_GRID; // unused partial slots stay 0
     this.partials = createStorage(device, `${label}/norm-partials`, this.partialCount * 4);
     if (model.grads) this.recordOptimizer(chunk, chunks); // an inference instance only evaluates and predicts
     model.ctx.finalize();
@@ -101,7 +103,7 @@ export class Trainer {
     };
     for (let i = 0; i < chunks; i++) {
       const count = Math.min(chunk, this.layoutSize - i * chunk);
-      this.optimizer.dispatch(ctx.dispatch(`grad-sumsq[${i}]`, ctx.pipeline(optimizerShader, 'sumsq_partial'), { words: [i * chunk, count, i * 1024, gridFor(count)] },
+      this.optimizer.dispatch(ctx.dispatch(`grad-sumsq[${i}]`, ctx.pipeline(optimizerShader, 'sumsq_partial'), { words: [i * chunk, count, i * MAX_GRID, gridFor(count)] },
         [undefined, range(grads, i), whole(this.partials)], [gridFor(count), 1, 1]));
     }
     this.optimizer.dispatch(ctx.dispatch('optimizer-finalize', ctx.pipeline(optimizerShader, 'finalize'), undefined,

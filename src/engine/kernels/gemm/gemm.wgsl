@@ -55,13 +55,21 @@ fn gelu_grad(x: f32) -> f32 {
   return cdf + x * pdf;
 }
 
+struct TileBase { a: u32, b: u32, c: u32 }
+
+/** Element offsets of batch z = b * heads + h in A, B and C. */
+fn tile_base(z: u32) -> TileBase {
+  let bi = z / p.heads;
+  let hi = z % p.heads;
+  return TileBase(p.a_off + bi * p.a_off_b + hi * p.a_off_h, p.b_off + bi * p.b_off_b + hi * p.b_off_h, p.c_off + bi * p.c_off_b + hi * p.c_off_h);
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let bi = wg.z / p.heads;
-  let hi = wg.z % p.heads;
-  let a_base = p.a_off + bi * p.a_off_b + hi * p.a_off_h;
-  let b_base = p.b_off + bi * p.b_off_b + hi * p.b_off_h;
-  let c_base = p.c_off + bi * p.c_off_b + hi * p.c_off_h;
+  let base = tile_base(wg.z);
+  let a_base = base.a;
+  let b_base = base.b;
+  let c_base = base.c;
   let m0 = wg.y * 64u;
   let n0 = wg.x * 64u;
   var acc: array<array<f32, 4>, 4>;
@@ -102,11 +110,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
 // memory. Slower on GPUs; much faster where barriers are emulated per invocation (CPU adapters such as SwiftShader).
 @compute @workgroup_size(16, 16)
 fn main_direct(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let bi = wg.z / p.heads;
-  let hi = wg.z % p.heads;
-  let a_base = p.a_off + bi * p.a_off_b + hi * p.a_off_h;
-  let b_base = p.b_off + bi * p.b_off_b + hi * p.b_off_h;
-  let c_base = p.c_off + bi * p.c_off_b + hi * p.c_off_h;
+  let base = tile_base(wg.z);
+  let a_base = base.a;
+  let b_base = base.b;
+  let c_base = base.c;
   let m0 = wg.y * 64u;
   let n0 = wg.x * 64u;
   var acc: array<array<f32, 4>, 4>;
