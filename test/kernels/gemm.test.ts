@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { upload, readF32 } from '../../src/engine/buffers.ts';
+import { upload, readBytes, readF32 } from '../../src/engine/buffers.ts';
 import { KernelContext, Program, whole } from '../../src/engine/kernels/kernel.ts';
 import { recordGemm, type EpilogueKind, type GemmSpec } from '../../src/engine/kernels/gemm/gemm.ts';
 import { gemmRef } from '../../src/engine/kernels/gemm/gemm.ref.ts';
+import { halfToFloat } from '../../src/engine/model/safetensors.ts';
 import { compareClose, seededFloats, testDevice } from '../helpers/gpu.ts';
 
 interface Case { name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; epilogue?: EpilogueKind; beta?: number; batches?: number; heads?: number }
@@ -62,6 +63,98 @@ describe('gemm kernel vs CPU reference', () => {
       if (c.epilogue === 'biasGelu') {
         const gotAux = await readF32(device, aux, 0, c.M * c.N * Z);
         const ra = compareClose(`${c.name} aux`, gotAux, auxRef, 1e-5, 1e-4);
+        expect(ra.ok, ra.worst).toBe(true);
+      }
+      for (const b of [A, B, C, bias, aux]) b.destroy();
+      ctx.destroy();
+    });
+  }
+});
+
+/** IEEE binary16 bits of x, rounded to nearest even; beyond +-65504 -> +-inf as lib/half.wgsl's half_bits. */
+function halfBits(x: number): number {
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (Number.isNaN(a)) return 0x7e00;
+  if (a > 65504) return sign | 0x7c00;
+  let e = Math.max(-14, Math.floor(Math.log2(a))); // binade; -14 also for zero and subnormals
+  if (e > -14 && 2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++; // guards log2 rounding at binade edges
+  const q = a / 2 ** (e - 10); // in units of the last place: exact
+  const f = Math.floor(q), d = q - f;
+  const m = d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
+  // Normal: exponent e + 15, mantissa m - 1024 (a carry to 2048 moves into the exponent); subnormal: m itself.
+  return sign | (e === -14 && m < 1024 ? m : ((e + 15) << 10) + (m - 1024));
+}
+
+const roundHalf = (x: Float32Array): Float32Array => x.map((v) => halfToFloat(halfBits(v)));
+
+/** Packed binary16: element i in the low half of word i/2 when i is even (lib/half.wgsl). */
+function packHalf(x: Float32Array): Uint32Array {
+  const out = new Uint32Array(Math.ceil(x.length / 2));
+  x.forEach((v, i) => { out[i >> 1] = (out[i >> 1] ?? 0) | (halfBits(v) << (16 * (i & 1))); });
+  return out;
+}
+
+async function readHalf(device: GPUDevice, buffer: GPUBuffer, count: number): Promise<Float32Array> {
+  const words = new Uint32Array(await readBytes(device, buffer, 0, Math.ceil(count / 2) * 4));
+  return Float32Array.from({ length: count }, (_, i) => halfToFloat((words[i >> 1]! >>> (16 * (i & 1))) & 0xffff));
+}
+
+// Mixed precision: A, B and C (and aux where the epilogue uses it) stored as packed binary16, as the encoder binds
+// activations and the params16 weight copy. Shapes as the encoder uses them (x W^T with W [N, K]; dX = dy W with beta 1;
+// per-head batches), none a multiple of the 64x64 tile; N even (a 16-bit C is written in u32 pairs).
+const halfCases: Case[] = [
+  { name: 'x W^T + bias 37x54x29', M: 37, N: 54, K: 29, transB: true, epilogue: 'bias' },
+  { name: 'dy W accumulate beta=1 70x66x130', M: 70, N: 66, K: 130, beta: 1 },
+  { name: 'gelu 13x36x36 (16-bit aux written)', M: 13, N: 36, K: 36, transB: true, epilogue: 'biasGelu' },
+  { name: 'gelu grad 21x52x36 (16-bit aux read)', M: 21, N: 52, K: 36, epilogue: 'geluGrad' },
+  { name: 'batched heads 2x2 of 13x14x12', M: 13, N: 14, K: 12, batches: 2, heads: 2 },
+];
+
+describe('gemm kernel with 16-bit operands (HALF_A/B/C/AUX) vs CPU reference on binary16-rounded inputs', () => {
+  for (const c of halfCases) {
+    for (const variant of ['tiled', 'direct'] as const) it(`${c.name} (${variant})`, async () => {
+      const { device } = await testDevice();
+      const Z = (c.batches ?? 1) * (c.heads ?? 1);
+      const heads = c.heads ?? 1;
+      const usesAux = c.epilogue === 'biasGelu' || c.epilogue === 'geluGrad';
+      // The kernel sees the binary16 values: the reference takes the same rounded inputs (bias stays fp32).
+      const aData = roundHalf(seededFloats(11, c.M * c.K * Z));
+      const bData = roundHalf(seededFloats(12, c.K * c.N * Z));
+      const cData = roundHalf(seededFloats(13, c.M * c.N * Z));
+      const biasData = seededFloats(14, c.N);
+      const auxData = roundHalf(seededFloats(15, c.M * c.N * Z, -3, 3));
+      const aOp = c.transA ? { rs: 1, cs: c.M } : { rs: c.K, cs: 1 };
+      const bOp = c.transB ? { rs: 1, cs: c.K } : { rs: c.N, cs: 1 };
+      const offs = (per: number) => ({ offB: per * heads, offH: per });
+      const ref = { data: cData.slice(), rs: c.N, cs: 1, ...offs(c.M * c.N) };
+      const auxRef = auxData.slice();
+      const common = { M: c.M, N: c.N, K: c.K, batches: c.batches ?? 1, heads, beta: c.beta ?? 0, epilogue: c.epilogue ?? 'none' } as const;
+      gemmRef({ ...common, A: { data: aData, ...aOp, ...offs(c.M * c.K) }, B: { data: bData, ...bOp, ...offs(c.K * c.N) }, C: ref, bias: biasData, aux: auxRef });
+
+      const ctx = new KernelContext(device, {}, 'test-gemm-half');
+      const program = new Program('gemm-half');
+      const A = upload(device, 'A16', packHalf(aData)), B = upload(device, 'B16', packHalf(bData)), C = upload(device, 'C16', packHalf(cData));
+      const bias = upload(device, 'bias', biasData), aux = upload(device, 'aux16', packHalf(auxData));
+      recordGemm(ctx, program, {
+        variant, label: c.name, ...common,
+        A: { buf: whole(A), ...aOp, ...offs(c.M * c.K) }, B: { buf: whole(B), ...bOp, ...offs(c.K * c.N) }, C: { buf: whole(C), rs: c.N, cs: 1, ...offs(c.M * c.N) },
+        bias: whole(bias), aux: whole(aux), half: { A: true, B: true, C: true, aux: usesAux },
+      });
+      ctx.finalize();
+      const enc = device.createCommandEncoder({ label: 'test-half' });
+      program.encode(enc);
+      device.queue.submit([enc.finish()]);
+      // The fp32 result is rounded once to binary16 on store. WGSL lets pack2x16float round to either neighbour, so up
+      // to one unit in the last place: 2^-10 relative (round to nearest, as on SwiftShader, stays within half of it),
+      // on top of the fp32 accumulation error of the fp32 test (atol, which also covers the subnormal spacing 6e-8).
+      const atol = 1e-5 * Math.max(1, Math.sqrt(c.K / 16)), rtol = 2 ** -10;
+      const r = compareClose(c.name, await readHalf(device, C, c.M * c.N * Z), ref.data, atol, rtol);
+      console.log(r.worst);
+      expect(r.ok, r.worst).toBe(true);
+      if (c.epilogue === 'biasGelu') {
+        const ra = compareClose(`${c.name} aux`, await readHalf(device, aux, c.M * c.N * Z), auxRef, atol, rtol);
         expect(ra.ok, ra.worst).toBe(true);
       }
       for (const b of [A, B, C, bias, aux]) b.destroy();

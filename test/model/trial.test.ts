@@ -64,6 +64,18 @@ describe('micro-batching', () => {
     expect(r.backoffs.length).toBe(2); // 8 and 4 rejected
     expect(plans).toEqual([2]);
   });
+
+  it('under fp16 the plan counts the GEMMs\' 16-bit weight copy (half the fp32 arena) as the encoder allocates it', async () => {
+    const { device } = await testDevice();
+    const m = tinyModel();
+    const f32 = trialBytes(m.config, m.params, 4, 16, true), f16 = trialBytes(m.config, m.params, 4, 16, true, 'fp16');
+    expect(f32.params16).toBe(0);
+    expect(f16.params16).toBe(f16.params / 2);
+    expect(f16.total).toBe(f16.params + f16.params16 + f16.grads + f16.optimizer + f16.activations);
+    const enc = new EncoderClassifier(device, m.config, m.params, { batch: 4, seqLen: 16 }, true, 'plan-fp16', 'fp16');
+    expect(enc.params16?.size).toBe(f16.params16);
+    enc.destroy();
+  });
 });
 
 describe('resources and failures', () => {

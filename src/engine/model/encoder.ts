@@ -28,7 +28,8 @@ export interface EncoderShape {
 }
 
 /** fp32: every buffer fp32. fp16 (mixed precision): the saved activations written by GEMMs and LayerNorms are stored as
- * packed binary16; parameters, gradients, optimizer state, statistics, attention probabilities and the head stay fp32. */
+ * packed binary16, and the linear layers' GEMMs read a binary16 copy of the weights (params16, as autocast does);
+ * the fp32 master parameters, gradients, optimizer state, statistics, attention probabilities and the head stay fp32. */
 export type Precision = 'fp32' | 'fp16';
 
 /** Activations stored in 16 bits under fp16: each needs even widths so its writers emit whole u32 words. */
@@ -112,6 +113,9 @@ export class EncoderClassifier {
   readonly ctx: KernelContext;
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer | undefined;
+  /** fp16 only: packed-binary16 copy of `params` (same element offsets) that the linear layers' weight operands bind.
+   * Whoever writes `params` refreshes it (Trainer: after setWeights and after every optimizer step). */
+  readonly params16: GPUBuffer | undefined;
   readonly buffers = new Map<string, GPUBuffer>();
   readonly micro: GPUBuffer;
   readonly metrics: GPUBuffer;
@@ -119,7 +123,7 @@ export class EncoderClassifier {
   /** OptState of optimizer.wgsl: step count, skip flag, lr, clip, grad norm, loss scale. */
   readonly optState: GPUBuffer;
   readonly record: RecordLayout;
-  /** Activation buffers stored as packed binary16. */
+  /** Buffers stored as packed binary16 (activations, params16). */
   private readonly halfBuffers = new Set<GPUBuffer>();
   /** Embedding .. logits. */
   readonly forward = new Program('forward');
@@ -143,6 +147,8 @@ export class EncoderClassifier {
     const arenaBytes = model.layout.size * 4;
     this.params = createStorage(device, `${label}/params`, arenaBytes);
     this.grads = training ? createStorage(device, `${label}/grads`, arenaBytes) : undefined;
+    this.params16 = precision === 'fp16' ? createStorage(device, `${label}/params-fp16`, arenaBytes / 2) : undefined;
+    if (this.params16) this.halfBuffers.add(this.params16);
     for (const b of activationBuffers(c, shape, training, precision)) {
       const buffer = createStorage(device, `${label}/${b.name}`, b.bytes);
       this.buffers.set(b.name, buffer);
@@ -186,6 +192,18 @@ export class EncoderClassifier {
     return this.block(layerBlock(l, role), arena);
   }
 
+  /**
+   * The weight operand of a linear layer's GEMM for fp32 block range `w`: the same block of params16 under fp16. A
+   * block starts 256-byte aligned in the fp32 arena, so only 128-byte aligned in params16: the range is bound from the
+   * 256-byte boundary below it (binding offsets must be 256-byte aligned) and the operand's `off` skips the rest.
+   */
+  private weight(w: BufferRange): Pick<Operand, 'buf' | 'off'> {
+    if (!this.params16 || w.buffer !== this.params) return { buf: w };
+    const start = w.offset / 2; // bytes: 2 per element instead of 4
+    const offset = Math.floor(start / 256) * 256;
+    return { buf: { buffer: this.params16, offset, size: Math.ceil((start - offset + w.size / 2) / 16) * 16 }, off: (start - offset) / 2 };
+  }
+
   private isHalf(r: BufferRange | undefined): boolean {
     return r !== undefined && this.halfBuffers.has(r.buffer);
   }
@@ -222,18 +240,20 @@ export class EncoderClassifier {
     prog.dispatch(this.ctx.dispatch(`${label}:colsum-finalize`, this.ctx.pipeline(colsumShader, 'finalize'), params, [undefined, partials, dst], [Math.ceil(N / 64), 1, 1]));
   }
 
-  /** Linear layer y = x W^T + b over `rows` rows with row stride `xStride` (W is [out, in] as in PyTorch). */
+  /** Linear layer y = x W^T + b over `rows` rows with row stride `xStride` (W is [out, in] as in PyTorch; `w` is its fp32
+   * block, read from params16 under fp16). */
   private linear(prog: Program, label: string, x: Operand, w: BufferRange, bias: BufferRange, rows: number, inF: number, outF: number, y: BufferRange, epilogue: 'bias' | 'biasGelu' | 'biasRelu' | 'biasTanh', aux?: BufferRange): void {
-    this.gemm(prog, { label, M: rows, N: outF, K: inF, A: x, B: { buf: w, rs: 1, cs: inF }, C: { buf: y, rs: outF, cs: 1 }, epilogue, bias, ...(aux ? { aux } : {}) });
+    this.gemm(prog, { label, M: rows, N: outF, K: inF, A: x, B: { ...this.weight(w), rs: 1, cs: inF }, C: { buf: y, rs: outF, cs: 1 }, epilogue, bias, ...(aux ? { aux } : {}) });
   }
 
-  /** Backward of y = x W^T + b: dW += dy^T x, db += colsum(dy), and (when dx is given) dx (+)= dy W. */
+  /** Backward of y = x W^T + b: dW += dy^T x, db += colsum(dy), and (when dx is given) dx (+)= dy W (W from params16
+   * under fp16, as in the forward; dW and db accumulate in fp32). */
   private linearBackward(prog: Program, label: string, x: Operand, w: BufferRange, dw: BufferRange, db: BufferRange, dy: BufferRange, rows: number, inF: number, outF: number, dx?: { buf: BufferRange; rs: number; beta: number; epilogue?: 'geluGrad'; aux?: BufferRange }): void {
     this.gemm(prog, { label: `${label}:dW`, M: outF, N: inF, K: rows, A: { buf: dy, rs: 1, cs: outF }, B: x, C: { buf: dw, rs: inF, cs: 1 }, beta: 1 });
     this.colsum(prog, `${label}:db`, dy, rows, outF, db);
     if (dx) {
       this.gemm(prog, {
-        label: `${label}:dX`, M: rows, N: inF, K: outF, A: { buf: dy, rs: outF, cs: 1 }, B: { buf: w, rs: inF, cs: 1 }, C: { buf: dx.buf, rs: dx.rs, cs: 1 }, beta: dx.beta,
+        label: `${label}:dX`, M: rows, N: inF, K: outF, A: { buf: dy, rs: outF, cs: 1 }, B: { ...this.weight(w), rs: inF, cs: 1 }, C: { buf: dx.buf, rs: dx.rs, cs: 1 }, beta: dx.beta,
         ...(dx.epilogue ? { epilogue: dx.epilogue } : {}), ...(dx.aux ? { aux: dx.aux } : {}),
       });
     }
@@ -359,6 +379,7 @@ export class EncoderClassifier {
     this.ctx.destroy();
     this.params.destroy();
     this.grads?.destroy();
+    this.params16?.destroy();
     for (const b of this.buffers.values()) b.destroy();
     this.micro.destroy();
     this.metrics.destroy();

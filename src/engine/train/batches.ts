@@ -31,10 +31,16 @@ export function gatherBatch(split: SplitView, rows: ArrayLike<number>, size: num
   return out;
 }
 
+/** The seeded row order of one epoch (benchmarks replay it in PyTorch to train on the same batches). */
+export function epochOrder(count: number, seed: number, epoch: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  new Rng(seed * 1009 + epoch).shuffle(order);
+  return order;
+}
+
 /** The optimizer steps of one epoch: each a list of micro-batches (`accumulation` of `micro` rows, the last may be short). */
 export function epochSteps(split: SplitView, batchSize: number, micro: number, seqLen: number, seed: number, epoch: number): TokenBatch[][] {
-  const order = Array.from({ length: split.count }, (_, i) => i);
-  new Rng(seed * 1009 + epoch).shuffle(order);
+  const order = epochOrder(split.count, seed, epoch);
   const steps: TokenBatch[][] = [];
   for (let s = 0; s < order.length; s += batchSize) {
     const rows = order.slice(s, s + batchSize);

@@ -1,6 +1,6 @@
-// Memory planning before a trial: the bytes a configuration needs (parameters, gradients, AdamW moments, activations
-// per micro-batch) against the device's limits and an optional budget. When the batch does not fit, it is split into
-// micro-batches with gradient accumulation (the same effective batch, the same result).
+// Memory planning before a trial: the bytes a configuration needs (parameters, their 16-bit copy under fp16, gradients,
+// AdamW moments, activations per micro-batch) against the device's limits and an optional budget. When the batch does
+// not fit, it is split into micro-batches with gradient accumulation (the same effective batch, the same result).
 import type { EncoderConfig } from '../model/config.ts';
 import { activationBuffers, type Precision } from '../model/encoder.ts';
 import type { ModelParams } from '../model/params.ts';
@@ -13,7 +13,8 @@ export interface DeviceMemoryLimits {
 export interface MemoryPlan {
   micro: number;
   accumulation: number;
-  bytes: { params: number; grads: number; optimizer: number; activations: number; total: number };
+  /** params: the fp32 arena; params16: its binary16 copy read by the GEMMs under fp16 (0 in fp32). */
+  bytes: { params: number; params16: number; grads: number; optimizer: number; activations: number; total: number };
   /** The largest single buffer that is bound whole. */
   largestBinding: number;
   fits: boolean;
@@ -29,7 +30,8 @@ export function trialBytes(config: EncoderConfig, params: ModelParams, micro: nu
   for (const b of params.layout.blocks.values()) largestBlock = Math.max(largestBlock, b.count * 4);
   const grads = training ? arena : 0;
   const optimizer = training ? 2 * arena : 0;
-  return { params: arena, grads, optimizer, activations, total: arena + grads + optimizer + activations, largestBinding: Math.max(largestBlock, ...acts.map((b) => b.bytes)) };
+  const params16 = precision === 'fp16' ? arena / 2 : 0; // EncoderClassifier.params16
+  return { params: arena, params16, grads, optimizer, activations, total: arena + params16 + grads + optimizer + activations, largestBinding: Math.max(largestBlock, ...acts.map((b) => b.bytes)) };
 }
 
 /** Halves the micro-batch until the trial fits (or micro = 1 does not, then fits = false). */

@@ -1,6 +1,7 @@
 // Training steps on one EncoderClassifier: each optimizer step is one command encoder and one submit (the micro-batches'
 // forward/backward with gradient accumulation, then norm, clipping and AdamW on the GPU). Step metrics land in a GPU
-// ring read back every few steps, never per step (DESIGN.md decision 4).
+// ring read back every few steps, never per step (DESIGN.md decision 4). Under fp16 the step ends by refreshing the
+// model's 16-bit weight copy (params16) from the updated fp32 weights.
 import { createStorage, readBytes, Usage } from '../buffers.ts';
 import { Program, whole, type ShaderSource } from '../kernels/kernel.ts';
 import optimizerSrc from '../kernels/optimizer/optimizer.wgsl?raw';
@@ -9,7 +10,7 @@ import { writeRecord, type TokenBatch } from '../model/inputs.ts';
 import { mix32 } from '../random.ts';
 import { lossScaleFor, type LossScaleConfig } from './precision.ts';
 
-const optimizerShader: ShaderSource = { name: 'optimizer', code: optimizerSrc };
+const optimizerShader: ShaderSource = { name: 'optimizer', code: optimizerSrc, libraries: ['half'] };
 /** Most workgroups of the grid-stride optimizer kernels per chunk (enough to fill a large GPU); also the number of
  * norm partial slots each chunk owns. */
 const MAX_GRID = 1024;
@@ -61,6 +62,8 @@ export class Trainer {
   private readonly moments: [GPUBuffer, GPUBuffer];
   private readonly partials: GPUBuffer;
   private readonly optimizer = new Program('optimizer');
+  /** fp32 params -> the model's params16 (fp16 only; empty in fp32). */
+  private readonly syncHalfWeights = new Program('sync-half-weights');
   private readonly partialCount: number;
   private submitted = 0;
   private read = 0;
@@ -82,11 +85,15 @@ export class Trainer {
     device.queue.writeBuffer(this.optState, 0, optStateWords(this.scaling.init));
     const arenaBytes = model.layout.size * 4;
     this.moments = [createStorage(device, `${label}/adam-m`, arenaBytes), createStorage(device, `${label}/adam-v`, arenaBytes)];
-    const chunk = Math.floor(device.limits.maxStorageBufferBindingSize / 4 / 64) * 64;
+    // Floats per chunk of the arena kernels: a binding of at most maxStorageBufferBindingSize, and a multiple of 128 so
+    // that chunk offsets in params16 (2 bytes a float) stay 256-byte aligned (the limit need not be a power of two:
+    // 2^31 - 4 under Dawn on NVIDIA).
+    const chunk = Math.floor(device.limits.maxStorageBufferBindingSize / 4 / 128) * 128;
     const chunks = Math.ceil(model.layout.size / chunk);
     this.partialCount = chunks * MAX_GRID; // unused partial slots stay 0
     this.partials = createStorage(device, `${label}/norm-partials`, this.partialCount * 4);
     if (model.grads) this.recordOptimizer(chunk, chunks); // an inference instance only evaluates and predicts
+    if (model.params16) this.recordSyncHalfWeights(model.params16, chunk, chunks); // inference instances too
     model.ctx.finalize();
   }
 
@@ -115,6 +122,18 @@ export class Trainer {
     }
   }
 
+  /** to_half over the arena, chunked as the AdamW dispatches (the params16 range of a chunk is half its bytes). */
+  private recordSyncHalfWeights(params16: GPUBuffer, chunk: number, chunks: number): void {
+    const { ctx } = this.model;
+    for (let i = 0; i < chunks; i++) {
+      const count = Math.min(chunk, this.layoutSize - i * chunk); // even (see to_half)
+      const grid = gridFor(count / 2); // one thread iteration per element pair
+      this.syncHalfWeights.dispatch(ctx.dispatch(`params-fp16[${i}]`, ctx.pipeline(optimizerShader, 'to_half'), { words: [i * chunk, count, 0, grid] },
+        [undefined, undefined, undefined, undefined, { buffer: this.model.params, offset: i * chunk * 4, size: count * 4 }, undefined, undefined, undefined,
+          { buffer: params16, offset: i * chunk * 2, size: count * 2 }], [grid, 1, 1]));
+    }
+  }
+
   /**
    * Makes the trainer as new without reallocating anything (a buffer reused between runs): the optimizer state and loss
    * scale, the AdamW moments, the gradients and the metrics ring are zeroed, the step counters restart; then `arena`
@@ -132,10 +151,11 @@ export class Trainer {
     this.setWeights(arena);
   }
 
-  /** Uploads the whole parameter arena (fp32, the layout of model.layout). */
+  /** Uploads the whole parameter arena (fp32, the layout of model.layout), and under fp16 its 16-bit copy. */
   setWeights(arena: Float32Array): void {
     if (arena.length !== this.layoutSize) throw new Error(`setWeights: ${arena.length} floats, the arena holds ${this.layoutSize}`);
     this.model.device.queue.writeBuffer(this.model.params, 0, arena.buffer, arena.byteOffset, arena.byteLength);
+    if (this.syncHalfWeights.steps.length > 0) this.submit(this.syncHalfWeights); // queue order: after the upload
   }
 
   private writeStepConfig(slot: number): void {
@@ -182,6 +202,8 @@ export class Trainer {
     prog.clear({ buffer: this.model.metrics, offset: slot * METRIC_FIELDS * 4, size: METRIC_FIELDS * 4 });
     this.encodeForwardBackward(prog, micros);
     prog.append(this.optimizer);
+    // A skipped step (non-finite gradients) leaves the weights as they were: converting them again is harmless.
+    prog.append(this.syncHalfWeights);
     this.submit(prog);
     this.submitted++;
   }

@@ -5,7 +5,9 @@
 //   AdamW step count, and multiplies the scale by backoff; growth_interval finite steps in a row multiply it by growth),
 //   and the step's metrics slot;
 // adamw: torch.optim.AdamW's update with decoupled weight decay on the first `decay_count` elements (the arena puts
-//   decayed tensors first), then zeroes the gradient for the next step's accumulation.
+//   decayed tensors first), then zeroes the gradient for the next step's accumulation;
+// to_half (fp16 only): the packed-binary16 copy of the weights that the GEMMs read (as autocast does), refreshed after
+//   every change of the fp32 master weights. Needs lib/half.wgsl.
 
 struct StepConfig {
   base_lr: f32, warmup_steps: u32, total_steps: u32, slot: u32,
@@ -36,6 +38,7 @@ struct ChunkParams { offset: u32, count: u32, partial_base: u32, grid: u32 } // 
 @group(0) @binding(6) var<storage, read_write> m1: array<f32>;
 @group(0) @binding(7) var<storage, read_write> m2: array<f32>;
 @group(0) @binding(8) var<storage, read_write> metrics: array<f32>;
+@group(0) @binding(9) var<storage, read_write> params16: array<u32>; // 2 binary16 per word, element 2j in the low half
 
 const WG = 256u;
 var<workgroup> red: array<f32, 256>;
@@ -127,5 +130,16 @@ fn adamw(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: v
       params[i] = p - step_size * m / (sqrt(v) / bc2_sqrt + cfg.eps);
     }
     grads[i] = 0.0;
+  }
+}
+
+// One chunk of params (C.count elements, even: chunks are multiples of 128 floats and the arena of 64) into params16,
+// bound at the same chunk (half the bytes). Element pairs, so each thread writes whole words. Beyond +-65504 a weight
+// becomes +-inf (pack_half2), as a .half() copy in PyTorch would.
+@compute @workgroup_size(256)
+fn to_half(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid3: vec3u) {
+  let pairs = C.count / 2u;
+  for (var j = wg.x * WG + lid3.x; j < pairs; j += C.grid * WG) {
+    params16[j] = pack_half2(params[2u * j], params[2u * j + 1u]);
   }
 }
