@@ -22,7 +22,10 @@ export async function openNodeDevice(toggles: string[] = []): Promise<EngineDevi
     Object.assign(globalThis, globals);
     installed = true;
   }
-  const gpu = create(toggles);
+  // TUNELAB_DAWN_TOGGLES=a,b adds Dawn features, e.g. vulkan_enable_f16_on_nvidia: NVIDIA's Vulkan driver offers
+  // shader-f16 (native 16-bit storage, lib/half-f16.wgsl) only with it.
+  const extra = (process.env.TUNELAB_DAWN_TOGGLES ?? '').split(',').filter(Boolean).map((t) => `enable-dawn-features=${t}`);
+  const gpu = create([...toggles, ...extra]);
   liveInstances.push(gpu);
   return requestEngineDevice(gpu);
 }

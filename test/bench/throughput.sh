@@ -15,6 +15,6 @@ theirs = [json.loads(l) for l in sys.argv[2].splitlines() if l.startswith("{")]
 for o in ours:
     for t in theirs:
         if t["batch"] == o["batch"]:
-            print(f"batch {o['batch']} seq {o['seq']} {o['shape']}: tunelab {o['samples_per_second']:.2f} samples/s on {o['adapter']['description'] or o['adapter']['vendor']}, "
+            print(f"batch {o['batch']} seq {o['seq']} {o['shape']}: tunelab {o['precision']} {o['samples_per_second']:.2f} samples/s on {o['adapter']['description'] or o['adapter']['vendor']}, "
                   f"pytorch {t['precision']} {t['samples_per_second']:.2f} on {t['device']}: ratio {o['samples_per_second'] / t['samples_per_second']:.3f}")
 PY

@@ -2,7 +2,7 @@
 // per-dispatch parameters packed into one uniform arena at 256-byte offsets, and a recorded list of dispatches
 // (a "program") that is encoded again each step without creating any GPU object.
 import { Usage } from '../buffers.ts';
-import { ENGINE_LIBS } from './lib/index.ts';
+import { ENGINE_LIBS, HALF_NATIVE } from './lib/index.ts';
 
 export interface BufferRange {
   buffer: GPUBuffer;
@@ -100,6 +100,21 @@ function cacheOf(device: GPUDevice): { modules: Map<string, GPUShaderModule>; pi
 }
 
 /**
+ * The WGSL of a module: its libraries prepended (WGSL has no imports). With `shaderF16` the native-f16 variants of
+ * HALF_NATIVE replace their portable libraries and `enable f16;` goes first (directives precede all declarations).
+ */
+export function assembleShader(shader: ShaderSource, libraries: Readonly<Record<string, string>>, shaderF16: boolean): string {
+  const names = (shader.libraries ?? []).map((name) => (shaderF16 ? HALF_NATIVE[name] ?? name : name));
+  const libs = names.map((name) => {
+    const code = libraries[name];
+    if (code === undefined) throw new Error(`shader ${shader.name}: unknown WGSL library ${name}`);
+    return code;
+  });
+  const native = names.some((n) => Object.values(HALF_NATIVE).includes(n));
+  return [...(native ? ['enable f16;'] : []), ...libs, shader.code].join('\n');
+}
+
+/**
  * Owns the pipelines and the per-dispatch uniform parameters of one model instance.
  * Parameters are staged on the CPU while the programs are built, then uploaded once by `finalize()`.
  */
@@ -122,6 +137,12 @@ export class KernelContext {
    */
   readonly preferBarrierFree: boolean;
 
+  /**
+   * True when the device has `shader-f16`: 16-bit storage then goes through native f16 types (lib/half-f16.wgsl)
+   * instead of pack2x16float/unpack2x16float. Used where offered, never required.
+   */
+  readonly shaderF16: boolean;
+
   /** `libraries` extend the engine's own WGSL libraries (lib/index.ts). */
   constructor(
     readonly device: GPUDevice,
@@ -130,6 +151,7 @@ export class KernelContext {
   ) {
     this.libraries = { ...ENGINE_LIBS, ...libraries };
     const info = (device as Partial<Pick<GPUDevice, 'adapterInfo'>>).adapterInfo;
+    this.shaderF16 = device.features.has('shader-f16');
     this.preferBarrierFree = info !== undefined && (info.architecture === 'swiftshader' || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true);
     ({ modules: this.modules, pipelines: this.pipelines } = cacheOf(device));
     this.dummyRead = device.createBuffer({ label: `${label}/dummy-read`, size: 256, usage: Usage.STORAGE });
@@ -142,12 +164,7 @@ export class KernelContext {
     if (!p) {
       let module = this.modules.get(shader.name);
       if (!module) {
-        const libs = (shader.libraries ?? []).map((name) => {
-          const code = this.libraries[name];
-          if (code === undefined) throw new Error(`shader ${shader.name}: unknown WGSL library ${name}`);
-          return code;
-        });
-        module = this.device.createShaderModule({ label: shader.name, code: [...libs, shader.code].join('\n') });
+        module = this.device.createShaderModule({ label: shader.name, code: assembleShader(shader, this.libraries, this.shaderF16) });
         this.modules.set(shader.name, module);
       }
       p = this.device.createComputePipeline({ label: `${shader.name}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint, constants } });
