@@ -19,6 +19,7 @@ const cases: Case[] = [
   { name: 'accumulate beta=1 66x20x130', M: 66, N: 20, K: 130, beta: 1, transA: true },
   { name: 'batched heads 3x2 of 13x13x12', M: 13, N: 13, K: 12, batches: 3, heads: 2 },
   { name: 'DistilBERT FFN shard 128x768x768', M: 128, N: 768, K: 768, epilogue: 'bias' },
+  { name: 'several tiles both ways, partial 150x136x40 A^T bias', M: 150, N: 136, K: 40, transA: true, epilogue: 'bias' },
 ];
 
 describe('gemm kernel vs CPU reference', () => {
@@ -110,6 +111,7 @@ const halfCases: Case[] = [
   { name: 'gelu 13x36x36 (16-bit aux written)', M: 13, N: 36, K: 36, transB: true, epilogue: 'biasGelu' },
   { name: 'gelu grad 21x52x36 (16-bit aux read)', M: 21, N: 52, K: 36, epilogue: 'geluGrad' },
   { name: 'batched heads 2x2 of 13x14x12', M: 13, N: 14, K: 12, batches: 2, heads: 2 },
+  { name: 'several tiles, partial 131x134x20 gelu', M: 131, N: 134, K: 20, transB: true, epilogue: 'biasGelu' },
 ];
 
 describe('gemm kernel with 16-bit operands (HALF_A/B/C/AUX) vs CPU reference on binary16-rounded inputs', () => {

@@ -33,7 +33,7 @@ export interface GemmSpec {
   epilogue?: EpilogueKind;
   bias?: BufferRange;
   /** 'tiled' (shared-memory tiles, for GPUs) or 'direct' (no barriers, for CPU adapters); default: by adapter. */
-  variant?: 'tiled' | 'direct';
+  variant?: GemmVariant;
   /** Pre-activation store (biasGelu) or input (geluGrad); same layout as C. */
   aux?: BufferRange;
   /** Operands stored as packed 16-bit floats (mixed precision); fp32 where absent. */
@@ -41,6 +41,8 @@ export interface GemmSpec {
 }
 
 export const gemmShader = { name: 'gemm', code: source, libraries: ['half'] };
+
+export type GemmVariant = 'tiled' | 'direct';
 
 export function recordGemm(ctx: KernelContext, program: Program, s: GemmSpec): void {
   const epilogue = s.epilogue ?? 'none';
@@ -58,7 +60,8 @@ export function recordGemm(ctx: KernelContext, program: Program, s: GemmSpec): v
     }
   }
   const flag = (b: boolean | undefined): number => (b ? 1 : 0);
-  const pipeline = ctx.pipeline(gemmShader, (s.variant ?? (ctx.preferBarrierFree ? 'direct' : 'tiled')) === 'direct' ? 'main_direct' : 'main', { EPILOGUE: Epilogue[epilogue], HALF_A: flag(half.A), HALF_B: flag(half.B), HALF_C: flag(half.C), HALF_AUX: flag(half.aux) });
+  const variant = s.variant ?? (ctx.preferBarrierFree ? 'direct' : 'tiled');
+  const pipeline = ctx.pipeline(gemmShader, variant === 'direct' ? 'main_direct' : 'main', { EPILOGUE: Epilogue[epilogue], HALF_A: flag(half.A), HALF_B: flag(half.B), HALF_C: flag(half.C), HALF_AUX: flag(half.aux) });
   const words = [
     s.M, s.N, s.K, heads,
     s.A.off ?? 0, s.A.offB ?? 0, s.A.offH ?? 0, s.A.rs, s.A.cs,
