@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.gpu/', '.scratch/', 'test-results/', 'test/golden/fixtures/', 'public/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.gpu/', '.gpu2/', '.gpu-minilm/', '.scratch/', 'test-results/', 'test/golden/fixtures/', 'public/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,7 +6,7 @@ import { gemmRef } from '../../src/engine/kernels/gemm/gemm.ref.ts';
 import { halfToFloat } from '../../src/engine/model/safetensors.ts';
 import { compareClose, seededFloats, testDevice } from '../helpers/gpu.ts';
 
-interface Case { name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; epilogue?: EpilogueKind; beta?: number; batches?: number; heads?: number }
+interface Case { name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; epilogue?: EpilogueKind; beta?: number; batches?: number; heads?: number; /** extra elements per row of A and B (16-bit cases) */ pad?: number }
 
 const cases: Case[] = [
   { name: '1x1x1', M: 1, N: 1, K: 1 },
@@ -112,6 +112,10 @@ const halfCases: Case[] = [
   { name: 'gelu grad 21x52x36 (16-bit aux read)', M: 21, N: 52, K: 36, epilogue: 'geluGrad' },
   { name: 'batched heads 2x2 of 13x14x12', M: 13, N: 14, K: 12, batches: 2, heads: 2 },
   { name: 'several tiles, partial 131x134x20 gelu', M: 131, N: 134, K: 20, transB: true, epilogue: 'biasGelu' },
+  // Padded strides make odd extents pairable (two elements per word): the pair that straddles M or K must drop its
+  // second element. Here A pairs along m (A^T) and B along k (B^T).
+  { name: 'A^T B^T paired, odd M and K, padded 71x66x41', M: 71, N: 66, K: 41, transA: true, transB: true, pad: 1 },
+  { name: 'A paired along odd K (padded), B unpaired 37x54x29', M: 37, N: 54, K: 29, pad: 1, epilogue: 'bias' },
 ];
 
 describe('gemm kernel with 16-bit operands (HALF_A/B/C/AUX) vs CPU reference on binary16-rounded inputs', () => {
@@ -122,18 +126,23 @@ describe('gemm kernel with 16-bit operands (HALF_A/B/C/AUX) vs CPU reference on 
       const heads = c.heads ?? 1;
       const usesAux = c.epilogue === 'biasGelu' || c.epilogue === 'geluGrad';
       // The kernel sees the binary16 values: the reference takes the same rounded inputs (bias stays fp32).
-      const aData = roundHalf(seededFloats(11, c.M * c.K * Z));
-      const bData = roundHalf(seededFloats(12, c.K * c.N * Z));
+      const pad = c.pad ?? 0;
+      const aLd = (c.transA ? c.M : c.K) + pad, bLd = (c.transB ? c.K : c.N) + pad; // row strides as stored
+      const aPer = (c.transA ? c.K : c.M) * aLd, bPer = (c.transB ? c.N : c.K) * bLd; // elements per batch
+      // Padding holds NaN: a kernel that lets a padding element into a product (0 * NaN) fails the comparison.
+      const nanPad = (x: Float32Array, ld: number, extent: number): Float32Array => x.map((v, i) => (i % ld >= extent ? NaN : v));
+      const aData = nanPad(roundHalf(seededFloats(11, aPer * Z)), aLd, c.transA ? c.M : c.K);
+      const bData = nanPad(roundHalf(seededFloats(12, bPer * Z)), bLd, c.transB ? c.K : c.N);
       const cData = roundHalf(seededFloats(13, c.M * c.N * Z));
       const biasData = seededFloats(14, c.N);
       const auxData = roundHalf(seededFloats(15, c.M * c.N * Z, -3, 3));
-      const aOp = c.transA ? { rs: 1, cs: c.M } : { rs: c.K, cs: 1 };
-      const bOp = c.transB ? { rs: 1, cs: c.K } : { rs: c.N, cs: 1 };
+      const aOp = c.transA ? { rs: 1, cs: aLd } : { rs: aLd, cs: 1 };
+      const bOp = c.transB ? { rs: 1, cs: bLd } : { rs: bLd, cs: 1 };
       const offs = (per: number) => ({ offB: per * heads, offH: per });
       const ref = { data: cData.slice(), rs: c.N, cs: 1, ...offs(c.M * c.N) };
       const auxRef = auxData.slice();
       const common = { M: c.M, N: c.N, K: c.K, batches: c.batches ?? 1, heads, beta: c.beta ?? 0, epilogue: c.epilogue ?? 'none' } as const;
-      gemmRef({ ...common, A: { data: aData, ...aOp, ...offs(c.M * c.K) }, B: { data: bData, ...bOp, ...offs(c.K * c.N) }, C: ref, bias: biasData, aux: auxRef });
+      gemmRef({ ...common, A: { data: aData, ...aOp, ...offs(aPer) }, B: { data: bData, ...bOp, ...offs(bPer) }, C: ref, bias: biasData, aux: auxRef });
 
       const ctx = new KernelContext(device, {}, 'test-gemm-half');
       const program = new Program('gemm-half');
@@ -141,7 +150,7 @@ describe('gemm kernel with 16-bit operands (HALF_A/B/C/AUX) vs CPU reference on 
       const bias = upload(device, 'bias', biasData), aux = upload(device, 'aux16', packHalf(auxData));
       recordGemm(ctx, program, {
         variant, label: c.name, ...common,
-        A: { buf: whole(A), ...aOp, ...offs(c.M * c.K) }, B: { buf: whole(B), ...bOp, ...offs(c.K * c.N) }, C: { buf: whole(C), rs: c.N, cs: 1, ...offs(c.M * c.N) },
+        A: { buf: whole(A), ...aOp, ...offs(aPer) }, B: { buf: whole(B), ...bOp, ...offs(bPer) }, C: { buf: whole(C), rs: c.N, cs: 1, ...offs(c.M * c.N) },
         bias: whole(bias), aux: whole(aux), half: { A: true, B: true, C: true, aux: usesAux },
       });
       ctx.finalize();

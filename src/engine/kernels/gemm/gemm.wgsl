@@ -73,26 +73,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
   let c_base = base.c;
   let m0 = wg.y * 64u;
   let n0 = wg.x * 64u;
+  let pair_a = pairable(HALF_A, a_base, p.a_rs, p.a_cs);
+  let pair_b = pairable(HALF_B, b_base, p.b_rs, p.b_cs);
   var acc: array<array<f32, 4>, 4>;
   for (var k0 = 0u; k0 < p.K; k0 += 16u) {
-    // Load 64x16 of A and 16x64 of B, 4 elements per thread; consecutive threads walk the contiguous axis.
-    for (var i = 0u; i < 4u; i++) {
-      let e = li + i * 256u;
-      var mm: u32; var ka: u32;
-      if (p.a_cs == 1u) { ka = e % 16u; mm = e / 16u; } else { mm = e % 64u; ka = e / 64u; }
-      let gm = m0 + mm;
-      let gka = k0 + ka;
-      var va = 0.0;
-      if (gm < p.M && gka < p.K) { va = ld_a(a_base + gm * p.a_rs + gka * p.a_cs); }
-      As[ka][mm] = va;
-      var nn: u32; var kb: u32;
-      if (p.b_cs == 1u) { nn = e % 64u; kb = e / 64u; } else { kb = e % 16u; nn = e / 16u; }
-      let gn = n0 + nn;
-      let gkb = k0 + kb;
-      var vb = 0.0;
-      if (gn < p.N && gkb < p.K) { vb = ld_b(b_base + gkb * p.b_rs + gn * p.b_cs); }
-      Bs[kb][nn] = vb;
-    }
+    load_a_tile(a_base, m0, k0, li, pair_a);
+    load_b_tile(b_base, n0, k0, li, pair_b);
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {
       var a: array<f32, 4>;
@@ -105,6 +91,96 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
     workgroupBarrier();
   }
   store_tile(c_base, m0, n0, lid, acc);
+}
+
+/**
+ * True when a 16-bit operand can be read one u32 word (two neighbours) at a time along its contiguous axis: that axis
+ * has stride 1, and the other stride and the base offset are even, so every even element starts a word. Halves the
+ * loads and conversions of the 16-bit tiles.
+ */
+fn pairable(half: u32, base: u32, rs: u32, cs: u32) -> bool {
+  return half == 1u && min(rs, cs) == 1u && ((base | max(rs, cs)) & 1u) == 0u;
+}
+
+/** Both elements of a 16-bit word (the even one in the low half). */
+fn half_pair(word: u32) -> vec2f {
+  return vec2f(half_at(word, 0u), half_at(word, 1u));
+}
+
+/** As[k][m] = A(m0 + m, k0 + k) for the 64x16 tile, 0 outside A; consecutive threads walk the contiguous axis. */
+fn load_a_tile(a_base: u32, m0: u32, k0: u32, li: u32, pairs: bool) {
+  if (pairs) {
+    for (var i = 0u; i < 2u; i++) {
+      let e = li + i * 256u;
+      var v = vec2f(0.0);
+      if (p.a_cs == 1u) { // pairs along k; a second element beyond K is zero
+        let ka = 2u * (e % 8u);
+        let mm = e / 8u;
+        let gm = m0 + mm;
+        let gk = k0 + ka;
+        if (gm < p.M && gk < p.K) { v = half_pair(A[(a_base + gm * p.a_rs + gk) >> 1u]); if (gk + 1u >= p.K) { v.y = 0.0; } }
+        As[ka][mm] = v.x;
+        As[ka + 1u][mm] = v.y;
+      } else { // a_rs == 1: pairs along m
+        let mm = 2u * (e % 32u);
+        let ka = e / 32u;
+        let gm = m0 + mm;
+        let gk = k0 + ka;
+        if (gm < p.M && gk < p.K) { v = half_pair(A[(a_base + gm + gk * p.a_cs) >> 1u]); if (gm + 1u >= p.M) { v.y = 0.0; } }
+        As[ka][mm] = v.x;
+        As[ka][mm + 1u] = v.y;
+      }
+    }
+    return;
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let e = li + i * 256u;
+    var mm: u32; var ka: u32;
+    if (p.a_cs == 1u) { ka = e % 16u; mm = e / 16u; } else { mm = e % 64u; ka = e / 64u; }
+    let gm = m0 + mm;
+    let gka = k0 + ka;
+    var va = 0.0;
+    if (gm < p.M && gka < p.K) { va = ld_a(a_base + gm * p.a_rs + gka * p.a_cs); }
+    As[ka][mm] = va;
+  }
+}
+
+/** Bs[k][n] = B(k0 + k, n0 + n) for the 16x64 tile, 0 outside B. */
+fn load_b_tile(b_base: u32, n0: u32, k0: u32, li: u32, pairs: bool) {
+  if (pairs) {
+    for (var i = 0u; i < 2u; i++) {
+      let e = li + i * 256u;
+      var v = vec2f(0.0);
+      if (p.b_cs == 1u) { // pairs along n
+        let nn = 2u * (e % 32u);
+        let kb = e / 32u;
+        let gn = n0 + nn;
+        let gk = k0 + kb;
+        if (gn < p.N && gk < p.K) { v = half_pair(B[(b_base + gk * p.b_rs + gn) >> 1u]); if (gn + 1u >= p.N) { v.y = 0.0; } }
+        Bs[kb][nn] = v.x;
+        Bs[kb][nn + 1u] = v.y;
+      } else { // b_rs == 1: pairs along k
+        let kb = 2u * (e % 8u);
+        let nn = e / 8u;
+        let gn = n0 + nn;
+        let gk = k0 + kb;
+        if (gn < p.N && gk < p.K) { v = half_pair(B[(b_base + gk + gn * p.b_cs) >> 1u]); if (gk + 1u >= p.K) { v.y = 0.0; } }
+        Bs[kb][nn] = v.x;
+        Bs[kb + 1u][nn] = v.y;
+      }
+    }
+    return;
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let e = li + i * 256u;
+    var nn: u32; var kb: u32;
+    if (p.b_cs == 1u) { nn = e % 64u; kb = e / 64u; } else { kb = e % 16u; nn = e / 16u; }
+    let gn = n0 + nn;
+    let gkb = k0 + kb;
+    var vb = 0.0;
+    if (gn < p.N && gkb < p.K) { vb = ld_b(b_base + gkb * p.b_rs + gn * p.b_cs); }
+    Bs[kb][nn] = vb;
+  }
 }
 
 // Same tile and thread layout without shared memory or barriers: each thread reads its A and B operands from global
