@@ -14,25 +14,8 @@ import { Trainer } from '../../src/engine/train/trainer.ts';
 import { gatherBatch } from '../../src/engine/train/batches.ts';
 import { seededFloats } from '../helpers/gpu.ts';
 import { syntheticSplit, tinyModel } from '../helpers/tiny.ts';
+import { halfBits, packHalf, roundHalf } from '../helpers/half.ts';
 
-function halfBits(x: number): number {
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (Number.isNaN(a)) return 0x7e00;
-  if (a > 65504) return sign | 0x7c00;
-  let e = Math.max(-14, Math.floor(Math.log2(a)));
-  if (e > -14 && 2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  const q = a / 2 ** (e - 10), f = Math.floor(q), d = q - f;
-  const m = d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
-  return sign | (e === -14 && m < 1024 ? m : ((e + 15) << 10) + (m - 1024));
-}
-const roundHalf = (x: Float32Array): Float32Array => x.map((v) => halfToFloat(halfBits(v)));
-function packHalf(x: Float32Array): Uint32Array {
-  const out = new Uint32Array(Math.ceil(x.length / 2));
-  x.forEach((v, i) => { out[i >> 1] = (out[i >> 1] ?? 0) | (halfBits(v) << (16 * (i & 1))); });
-  return out;
-}
 const lines: string[] = [];
 const log = (s: string): void => { lines.push(s); console.log(s); };
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { upload, readBytes, readF32 } from '../../src/engine/buffers.ts';
+import { upload, readF32 } from '../../src/engine/buffers.ts';
 import { KernelContext, Program, whole } from '../../src/engine/kernels/kernel.ts';
 import { recordGemm, type EpilogueKind, type GemmSpec } from '../../src/engine/kernels/gemm/gemm.ts';
 import { gemmRef } from '../../src/engine/kernels/gemm/gemm.ref.ts';
-import { halfToFloat } from '../../src/engine/model/safetensors.ts';
 import { compareClose, seededFloats, testDevice } from '../helpers/gpu.ts';
+import { packHalf, readHalf, roundHalf } from '../helpers/half.ts';
 
 interface Case { name: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; epilogue?: EpilogueKind; beta?: number; batches?: number; heads?: number; /** extra elements per row of A and B (16-bit cases) */ pad?: number }
 
@@ -71,36 +71,6 @@ describe('gemm kernel vs CPU reference', () => {
     });
   }
 });
-
-/** IEEE binary16 bits of x, rounded to nearest even; beyond +-65504 -> +-inf as lib/half.wgsl's half_bits. */
-function halfBits(x: number): number {
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (Number.isNaN(a)) return 0x7e00;
-  if (a > 65504) return sign | 0x7c00;
-  let e = Math.max(-14, Math.floor(Math.log2(a))); // binade; -14 also for zero and subnormals
-  if (e > -14 && 2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++; // guards log2 rounding at binade edges
-  const q = a / 2 ** (e - 10); // in units of the last place: exact
-  const f = Math.floor(q), d = q - f;
-  const m = d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
-  // Normal: exponent e + 15, mantissa m - 1024 (a carry to 2048 moves into the exponent); subnormal: m itself.
-  return sign | (e === -14 && m < 1024 ? m : ((e + 15) << 10) + (m - 1024));
-}
-
-const roundHalf = (x: Float32Array): Float32Array => x.map((v) => halfToFloat(halfBits(v)));
-
-/** Packed binary16: element i in the low half of word i/2 when i is even (lib/half.wgsl). */
-function packHalf(x: Float32Array): Uint32Array {
-  const out = new Uint32Array(Math.ceil(x.length / 2));
-  x.forEach((v, i) => { out[i >> 1] = (out[i >> 1] ?? 0) | (halfBits(v) << (16 * (i & 1))); });
-  return out;
-}
-
-async function readHalf(device: GPUDevice, buffer: GPUBuffer, count: number): Promise<Float32Array> {
-  const words = new Uint32Array(await readBytes(device, buffer, 0, Math.ceil(count / 2) * 4));
-  return Float32Array.from({ length: count }, (_, i) => halfToFloat((words[i >> 1]! >>> (16 * (i & 1))) & 0xffff));
-}
 
 // Mixed precision: A, B and C (and aux where the epilogue uses it) stored as packed binary16, as the encoder binds
 // activations and the params16 weight copy. Shapes as the encoder uses them (x W^T with W [N, K]; dX = dy W with beta 1;

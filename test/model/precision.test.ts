@@ -8,6 +8,7 @@ import { Trainer, type TrainHyper } from '../../src/engine/train/trainer.ts';
 import type { LossScaleConfig } from '../../src/engine/train/precision.ts';
 import { compareClose, testDevice } from '../helpers/gpu.ts';
 import { goldenBatch, loadGolden, tensor, type Golden } from '../helpers/golden.ts';
+import { halfBits } from '../helpers/half.ts';
 
 function hyperOf(g: Golden, lossScale?: Partial<LossScaleConfig>): TrainHyper {
   return {
@@ -23,20 +24,6 @@ async function fp16Trainer(g: Golden, lossScale?: Partial<LossScaleConfig>): Pro
   const trainer = new Trainer(model, hyperOf(g, lossScale), 1, 0);
   trainer.setWeights(arena);
   return { trainer, model, arena };
-}
-
-/** IEEE binary16 bits of x, rounded to nearest even; beyond +-65504 -> +-inf as lib/half.wgsl (as in gemm.test.ts). */
-function halfBits(x: number): number {
-  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
-  const a = Math.abs(x);
-  if (Number.isNaN(a)) return 0x7e00;
-  if (a > 65504) return sign | 0x7c00;
-  let e = Math.max(-14, Math.floor(Math.log2(a)));
-  if (e > -14 && 2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  const q = a / 2 ** (e - 10), f = Math.floor(q), d = q - f;
-  const m = d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
-  return sign | (e === -14 && m < 1024 ? m : ((e + 15) << 10) + (m - 1024));
 }
 
 /** Elements of the model's params16 that are not the binary16 rounding of `arena` (one readback). */
