@@ -14,7 +14,7 @@ import { Trainer } from '../../src/engine/train/trainer.ts';
 import { gatherBatch } from '../../src/engine/train/batches.ts';
 import { seededFloats } from '../helpers/gpu.ts';
 import { syntheticSplit, tinyModel } from '../helpers/tiny.ts';
-import { halfBits, packHalf, roundHalf } from '../helpers/half.ts';
+import { halfBits, packHalf, params16Mismatches, roundHalf } from '../helpers/half.ts';
 
 const lines: string[] = [];
 const log = (s: string): void => { lines.push(s); console.log(s); };
@@ -59,12 +59,6 @@ for (const c of cases) for (const variant of ['tiled', 'direct'] as const) {
   ctx.destroy();
 }
 // 2. params16 after setWeights and after steps: exact binary16 (RNE) of the fp32 arena.
-async function mismatches(model: EncoderClassifier, arena: Float32Array): Promise<number> {
-  const words = new Uint32Array(await readBytes(device, model.params16!, 0, arena.length * 2));
-  let bad = 0;
-  arena.forEach((v, i) => { if (((words[i >> 1]! >>> (16 * (i & 1))) & 0xffff) !== halfBits(v)) bad++; });
-  return bad;
-}
 const m = tinyModel({ hiddenDropout: 0, attentionDropout: 0, classifierDropout: 0 });
 const split = syntheticSplit(64, 16, 128, 1);
 const batchOf = (k: number) => gatherBatch(split, Array.from({ length: 8 }, (_, i) => 8 * k + i), 8, 16);
@@ -72,16 +66,21 @@ const hyper = { lr: 1e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8
 const enc = new EncoderClassifier(device, m.config, m.params, { batch: 8, seqLen: 16 }, true, 'chk16', 'fp16');
 const tr = new Trainer(enc, hyper, 1, 0);
 tr.setWeights(m.arena);
-const bad0 = await mismatches(enc, m.arena);
+const bad0 = (await params16Mismatches(enc, m.arena)).length;
 check(bad0 === 0, `params16 after setWeights: ${bad0} of ${m.arena.length} differ from RNE`);
 for (let s = 0; s < 4; s++) await tr.step([batchOf(s)]);
 const recs = await tr.collect();
 const after = await tr.readArena('params');
-const bad4 = await mismatches(enc, after);
+const bad4 = (await params16Mismatches(enc, after)).length;
 check(bad4 === 0 && recs.every((r) => Number.isFinite(r.loss)), `params16 after 4 fp16 steps (losses ${recs.map((r) => r.loss.toFixed(4)).join(' ')}, skipped ${recs.filter((r) => r.skipped).length}): ${bad4} differ`);
 // 3. inference fp16 vs fp32 logits.
-const inf = (p: 'fp32' | 'fp16') => { const e = new EncoderClassifier(device, m.config, m.params, { batch: 8, seqLen: 16 }, false, `inf-${p}`, p); const t = new Trainer(e, hyper, 1, 0); t.setWeights(after); return t; };
-const t32 = inf('fp32'), t16 = inf('fp16');
+function inferenceTrainer(precision: 'fp32' | 'fp16'): Trainer {
+  const model = new EncoderClassifier(device, m.config, m.params, { batch: 8, seqLen: 16 }, false, `inf-${precision}`, precision);
+  const trainer = new Trainer(model, hyper, 1, 0);
+  trainer.setWeights(after);
+  return trainer;
+}
+const t32 = inferenceTrainer('fp32'), t16 = inferenceTrainer('fp16');
 const want = await t32.predict(batchOf(5)), got = await t16.predict(batchOf(5));
 const dLogit = Math.max(...got.map((v, i) => Math.abs(v - want[i]!)));
 check(dLogit <= 1e-3 + 4e-3 * Math.max(...want.map(Math.abs)), `logits fp16 vs fp32: max |d| ${dLogit.toExponential(2)} (max |logit| ${Math.max(...want.map(Math.abs)).toFixed(3)})`);

@@ -1,6 +1,7 @@
 // GEMM kernel throughput on the shapes of one DistilBERT training step (sequence 192), per variant (`tiled`: shared-
-// memory tiles, what GPUs run; `direct`: the barrier-free variant of CPU adapters); fp32 and 16-bit operands. TFLOP/s = 2*M*N*K*batches
-// over the mean wall time of `reps` dispatches in one submit (after a warm-up submit). One JSON line per shape/variant.
+// memory tiles, what GPUs run; `direct`: the barrier-free variant of CPU adapters); fp32 and 16-bit operands.
+// TFLOP/s = 2*M*N*K*batches over the wall time of `reps` dispatches in one submit (best of two, after a warm-up
+// submit), divided by reps. One JSON line per shape, storage and variant.
 //   node gemm-bench.mjs [--batch 32] [--reps 20] [--toggles vulkan_enable_f16_on_nvidia]
 import { parseArgs } from 'node:util';
 import { openNodeDevice } from '../../src/cli/node-gpu.ts';

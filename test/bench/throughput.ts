@@ -1,5 +1,5 @@
-// Training throughput of the engine (samples/s, fp32 and fp16 mixed precision) on random token batches, the DistilBERT shape by default.
-// Prints one JSON line per batch size with the configuration and the adapter. The PyTorch figure on the same machine
+// Training throughput of the engine (samples/s, fp32 and fp16 mixed precision) on random token batches, the DistilBERT
+// shape by default. Prints one JSON line per precision and batch size with the configuration and the adapter. The PyTorch figure on the same machine
 // comes from throughput_torch.py in the same run (throughput.sh runs both and prints the ratio).
 //   node --import ./test/helpers/register.mjs test/bench/throughput.ts [--shape distilbert|tiny] [--seq 192]
 //     [--batches 16,32] [--precisions fp32,fp16] [--steps 10] [--warmup 2] [--toggles allow_unsafe_apis]

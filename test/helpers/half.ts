@@ -1,5 +1,6 @@
 // CPU binary16 for tests and GPU checks of the 16-bit path: the rounding the kernels' lib/half.wgsl performs, packing
-// as the engine stores 16-bit buffers (element i in the low half of word i/2 when i is even), and reading them back.
+// as the engine stores 16-bit buffers (element i in the low half of word i/2 when i is even), reading them back, and
+// the check of the GEMMs' 16-bit weight copy (params16).
 import { readBytes } from '../../src/engine/buffers.ts';
 import { halfToFloat } from '../../src/engine/model/safetensors.ts';
 
@@ -31,4 +32,16 @@ export function packHalf(x: Float32Array): Uint32Array {
 export async function readHalf(device: GPUDevice, buffer: GPUBuffer, count: number): Promise<Float32Array> {
   const words = new Uint32Array(await readBytes(device, buffer, 0, Math.ceil(count / 2) * 4));
   return Float32Array.from({ length: count }, (_, i) => halfToFloat((words[i >> 1]! >>> (16 * (i & 1))) & 0xffff));
+}
+
+/** Elements of a model's params16 that are not the binary16 rounding of `arena`, described (one readback). */
+export async function params16Mismatches(model: { device: GPUDevice; params16?: GPUBuffer | undefined }, arena: Float32Array): Promise<string[]> {
+  if (!model.params16) throw new Error('params16Mismatches: the model has no 16-bit weight copy (fp32 instance)');
+  const words = new Uint32Array(await readBytes(model.device, model.params16, 0, arena.length * 2));
+  const bad: string[] = [];
+  arena.forEach((v, i) => {
+    const got = (words[i >> 1]! >>> (16 * (i & 1))) & 0xffff;
+    if (got !== halfBits(v)) bad.push(`[${i}] ${v}: 0x${got.toString(16)} want 0x${halfBits(v).toString(16)}`);
+  });
+  return bad;
 }

@@ -1,6 +1,6 @@
 // Which WGSL a kernel module gets: libraries prepended, and on a device with `shader-f16` the native-f16 half library
 // with `enable f16;` first. (The native path itself can only compile where an adapter offers shader-f16: SwiftShader
-// does not; test/bench/f16-check.ts runs it on NVIDIA, see test/bench/f16-run.sh.)
+// does not; test/bench/f16-check.ts runs it on NVIDIA, see test/bench/gpu-checks.sh.)
 import { describe, expect, it } from 'vitest';
 import { assembleShader, KernelContext, type ShaderSource } from '../../src/engine/kernels/kernel.ts';
 import { ENGINE_LIBS } from '../../src/engine/kernels/lib/index.ts';

@@ -1,14 +1,13 @@
 // Mixed precision (fp16 storage of activations, GEMMs on a 16-bit copy of the fp32 master weights, dynamic loss scaling)
 // against the PyTorch fp32 golden runs, the 16-bit weight copy itself, and GradScaler semantics on an injected overflow.
 import { describe, expect, it } from 'vitest';
-import { readBytes } from '../../src/engine/buffers.ts';
 import { EncoderClassifier } from '../../src/engine/model/encoder.ts';
 import { loadWeights } from '../../src/engine/model/weights.ts';
 import { Trainer, type TrainHyper } from '../../src/engine/train/trainer.ts';
 import type { LossScaleConfig } from '../../src/engine/train/precision.ts';
 import { compareClose, testDevice } from '../helpers/gpu.ts';
 import { goldenBatch, loadGolden, tensor, type Golden } from '../helpers/golden.ts';
-import { halfBits } from '../helpers/half.ts';
+import { params16Mismatches } from '../helpers/half.ts';
 
 function hyperOf(g: Golden, lossScale?: Partial<LossScaleConfig>): TrainHyper {
   return {
@@ -24,17 +23,6 @@ async function fp16Trainer(g: Golden, lossScale?: Partial<LossScaleConfig>): Pro
   const trainer = new Trainer(model, hyperOf(g, lossScale), 1, 0);
   trainer.setWeights(arena);
   return { trainer, model, arena };
-}
-
-/** Elements of the model's params16 that are not the binary16 rounding of `arena` (one readback). */
-async function params16Mismatches(model: EncoderClassifier, arena: Float32Array): Promise<string[]> {
-  const words = new Uint32Array(await readBytes(model.device, model.params16!, 0, arena.length * 2));
-  const bad: string[] = [];
-  arena.forEach((v, i) => {
-    const got = (words[i >> 1]! >>> (16 * (i & 1))) & 0xffff;
-    if (got !== halfBits(v)) bad.push(`[${i}] ${v}: 0x${got.toString(16)} want 0x${halfBits(v).toString(16)}`);
-  });
-  return bad;
 }
 
 /** ||a - b|| / ||b||. */

@@ -16,6 +16,9 @@ export interface Operand {
   offH?: number;
 }
 
+/** 'tiled' (shared-memory tiles, for GPUs) or 'direct' (no barriers, for CPU adapters). */
+export type GemmVariant = 'tiled' | 'direct';
+
 export interface GemmSpec {
   label: string;
   M: number;
@@ -32,7 +35,7 @@ export interface GemmSpec {
   beta?: number;
   epilogue?: EpilogueKind;
   bias?: BufferRange;
-  /** 'tiled' (shared-memory tiles, for GPUs) or 'direct' (no barriers, for CPU adapters); default: by adapter. */
+  /** Default: by adapter (KernelContext.preferBarrierFree). */
   variant?: GemmVariant;
   /** Pre-activation store (biasGelu) or input (geluGrad); same layout as C. */
   aux?: BufferRange;
@@ -41,8 +44,6 @@ export interface GemmSpec {
 }
 
 export const gemmShader = { name: 'gemm', code: source, libraries: ['half'] };
-
-export type GemmVariant = 'tiled' | 'direct';
 
 export function recordGemm(ctx: KernelContext, program: Program, s: GemmSpec): void {
   const epilogue = s.epilogue ?? 'none';
